@@ -1,0 +1,77 @@
+// Quiescent-state-based reclamation (QSBR) for the lock-free tables.
+//
+// One writer (the control thread) replaces parts of a table and retires the
+// old memory; many readers (workers) look up without locks. A reader reports
+// a quiescent state between bursts ("I hold no pointer into any table").
+// Memory retired at epoch E may be freed once every online reader has
+// reported a quiescent state at an epoch >= E.
+//
+// Reader cost per report: one acquire load and one release store to the
+// reader's own cache line; no atomic read-modify-write, no shared writes.
+// The library does not need DPDK's EAL (its unit tests run without
+// hugepages); this is the same protocol as rte_rcu_qsbr.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace edgefwd::lpm {
+
+class QsbrDomain {
+ public:
+  using ReaderId = uint32_t;
+
+  explicit QsbrDomain(uint32_t max_readers);
+  QsbrDomain(const QsbrDomain&) = delete;
+  QsbrDomain& operator=(const QsbrDomain&) = delete;
+  ~QsbrDomain();  // frees everything still retired: readers must be gone
+
+  // --- Control side: register a reader before its thread starts reading.
+  ReaderId RegisterReader();
+  void UnregisterReader(ReaderId id);
+
+  // --- Reader side (fast path).
+  // Call between bursts, when the reader holds no pointer into a table.
+  void Quiescent(ReaderId id) {
+    slots_[id].seen.store(epoch_.load(std::memory_order_acquire), std::memory_order_release);
+  }
+  // An idle reader that stops polling goes offline so it never holds up
+  // reclamation; Online() must be called before its next lookup.
+  void Offline(ReaderId id) { slots_[id].seen.store(kOffline, std::memory_order_release); }
+  void Online(ReaderId id) { Quiescent(id); }
+
+  // --- Writer side (one thread).
+  // Hands memory to the domain: `free_fn` runs once every reader that could
+  // have seen it has passed a quiescent state. Never blocks.
+  void Retire(std::function<void()> free_fn);
+  // Frees what is safe to free now; returns how many retired items were
+  // freed. Never blocks readers, never waits.
+  size_t Reclaim();
+  // Waits until every reader has passed a quiescent state, then frees all
+  // retired memory. For shutdown and tests; the control thread uses Reclaim.
+  void Synchronize();
+  size_t pending() const { return retired_.size(); }
+
+ private:
+  static constexpr uint64_t kOffline = ~uint64_t{0};
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> seen{kOffline};
+    bool registered = false;
+  };
+  struct Retired {
+    uint64_t epoch;
+    std::function<void()> free_fn;
+  };
+  // Smallest epoch any online reader has reported (kOffline if none).
+  uint64_t OldestSeen() const;
+
+  alignas(64) std::atomic<uint64_t> epoch_{1};
+  std::unique_ptr<Slot[]> slots_;
+  uint32_t max_readers_;
+  std::vector<Retired> retired_;  // writer-only, in epoch order
+};
+
+}  // namespace edgefwd::lpm
