@@ -1,0 +1,97 @@
+// The control plane: everything that changes forwarding, run on the control
+// thread (the daemon's main thread) while workers forward.
+//
+// It owns the RIB (all candidate routes per prefix, from every source), picks
+// the best egress per prefix (class preference cdn > peering > transit by
+// default, then source preference, then a stable tie-break), and programs
+// the FIB: lpm tables map prefix -> path id; ForwardingState maps path id ->
+// member adjacencies. Prefixes share path objects, so a neighbour going down
+// rewrites a few paths, not every prefix (prefix-independent failover).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "control/route_file.h"
+#include "dataplane/state/forwarding_state.h"
+#include "lpm/ipv4_table.h"
+#include "lpm/ipv6_table.h"
+
+namespace edgefwd::control {
+
+struct NeighborSpec {
+  std::string name;  // what route files name as EGRESS
+  dataplane::EgressClass egress_class = dataplane::EgressClass::kTransit;
+  uint16_t port = 0;  // DPDK port id
+  uint16_t vlan = 0;  // 0 = untagged
+  std::optional<lpm::Ipv4Address> next_hop_v4;
+  std::optional<lpm::Ipv6Address> next_hop_v6;
+  std::array<uint8_t, 6> mac{};       // the neighbour's MAC (static until ARP/ND)
+  std::array<uint8_t, 6> port_mac{};  // our MAC on that port (source MAC)
+};
+
+struct GroupSpec {  // ECMP group of neighbours, usable as an EGRESS name
+  std::string name;
+  struct Member {
+    std::string neighbor;
+    uint32_t weight = 1;
+  };
+  std::vector<Member> members;
+};
+
+struct ControlSpec {
+  std::vector<NeighborSpec> neighbors;
+  std::vector<GroupSpec> groups;
+  std::vector<std::string> route_files;  // loaded at start, in order
+  std::string socket_path = "/run/edgefwd.sock";
+  // Preference order of egress classes, most preferred first.
+  std::array<dataplane::EgressClass, dataplane::kEgressClassCount> class_preference = {
+      dataplane::EgressClass::kCdn, dataplane::EgressClass::kPeering,
+      dataplane::EgressClass::kTransit};
+};
+
+// The tables the control plane writes and the workers read.
+struct Fib {
+  lpm::QsbrDomain* qsbr = nullptr;
+  lpm::Ipv4Table* v4 = nullptr;
+  lpm::Ipv6Table* v6 = nullptr;
+  dataplane::ForwardingState* state = nullptr;
+};
+
+class ControlPlane {
+ public:
+  static absl::StatusOr<std::unique_ptr<ControlPlane>> Create(ControlSpec spec, Fib fib);
+  ~ControlPlane();
+
+  // Loads spec.route_files: all applied or none, errors name file and line.
+  absl::Status LoadRouteFiles();
+  // Adds `routes` as candidates from `source` (all or none).
+  absl::Status LoadRoutes(std::span<const FileRoute> routes, std::string_view source);
+  // Administrative or link-state change of a neighbour; failover/restore.
+  absl::Status SetNeighborUp(std::string_view name, bool up);
+
+  // Opens the control socket (Unix domain, mode 0600).
+  absl::Status StartSocket();
+  // One turn of the control loop: serve socket clients, reclaim retired
+  // memory. Waits at most timeout_ms for socket activity.
+  void Poll(int timeout_ms);
+
+  // The dataplane supplies counters for `edgectl stats` (text or JSON).
+  void SetStatsProvider(std::function<std::string(bool json)> provider);
+
+ private:
+  struct Impl;
+  explicit ControlPlane(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgefwd::control
