@@ -1,0 +1,169 @@
+// Route file parser. Every refusal names file, line and field, and the first
+// error refuses the whole text: a route file is a batch, never half-applied.
+// (Debian's abseil has its own string_view type, which absl::StrCat wants, so
+// messages are built with std::string.)
+#include "control/route_file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_format.h"
+
+namespace edgefwd::control {
+namespace {
+
+// Egress names are config identifiers; anything else in that column is a typo
+// or garbage, and saying so beats "unknown neighbour '\x07'".
+bool IsEgressNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.';
+}
+inline constexpr size_t kMaxEgressNameBytes = 64;
+
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// A printable-text check: tabs are fine, other control bytes, DEL and
+// non-ASCII bytes mean the file is not a route file (or is corrupt).
+std::optional<unsigned char> FirstBinaryByte(std::string_view line) {
+  for (char ch : line) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\t') continue;
+    if (c < 0x20 || c >= 0x7f) return c;
+  }
+  return std::nullopt;
+}
+
+// Says why a prefix failed, so the message points at the actual mistake.
+std::string PrefixReason(std::string_view text, bool v6) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return "'" + std::string(text) + "' has no /LENGTH";
+  std::string_view addr = text.substr(0, slash);
+  std::string_view len = text.substr(slash + 1);
+  const bool addr_ok =
+      v6 ? lpm::ParseIpv6Address(addr).has_value() : lpm::ParseIpv4Address(addr).has_value();
+  if (!addr_ok) {
+    return "'" + std::string(addr) + "' is not an " + (v6 ? "IPv6" : "IPv4") + " address";
+  }
+  const int max_len = v6 ? 128 : 32;
+  int value = 0;
+  bool digits = !len.empty() && len.size() <= 3;
+  for (char c : len) {
+    if (c < '0' || c > '9') {
+      digits = false;
+      break;
+    }
+    value = value * 10 + (c - '0');
+  }
+  if (!digits || value > max_len) {
+    return "length '" + std::string(len) + "' is out of range 0.." + std::to_string(max_len);
+  }
+  return "'" + std::string(text) + "' has host bits set";
+}
+
+absl::Status LineError(std::string_view source, uint32_t line, std::string_view field,
+                       std::string_view reason) {
+  return absl::InvalidArgumentError(std::string(source) + ":" + std::to_string(line) + ": " +
+                                    std::string(field) + ": " + std::string(reason));
+}
+
+// Splits on blanks into at most `max` fields; returns max + 1 if there are more.
+size_t SplitFields(std::string_view line, std::string_view* fields, size_t max) {
+  size_t n = 0;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && IsBlank(line[i])) ++i;
+    if (i == line.size()) break;
+    size_t start = i;
+    while (i < line.size() && !IsBlank(line[i])) ++i;
+    if (n == max) return max + 1;
+    fields[n++] = line.substr(start, i - start);
+  }
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FileRoute>> ParseRouteText(std::string_view text,
+                                                      std::string_view source_name) {
+  std::vector<FileRoute> routes;
+  routes.reserve(text.size() / 24);  // a typical line is ~20-30 bytes
+  uint32_t line_no = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF files
+
+    if (line.size() > kMaxRouteLineBytes) {
+      return LineError(source_name, line_no, "line",
+                       absl::StrCat("longer than ", kMaxRouteLineBytes, " bytes"));
+    }
+    if (auto bad = FirstBinaryByte(line)) {
+      return LineError(source_name, line_no, "line",
+                       absl::StrFormat("binary byte 0x%02x; not a route file", *bad));
+    }
+    if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+
+    std::string_view fields[2];
+    const size_t n = SplitFields(line, fields, 2);
+    if (n == 0) continue;
+    if (n == 1) return LineError(source_name, line_no, "egress", "missing (want 'PREFIX EGRESS')");
+    if (n > 2) {
+      return LineError(source_name, line_no, "line", "extra field after EGRESS");
+    }
+
+    FileRoute route;
+    route.line = line_no;
+    const bool v6 = fields[0].find(':') != std::string_view::npos;
+    if (v6) {
+      auto p = lpm::ParseIpv6Prefix(fields[0]);
+      if (!p) return LineError(source_name, line_no, "prefix", PrefixReason(fields[0], true));
+      route.prefix = *p;
+    } else {
+      auto p = lpm::ParseIpv4Prefix(fields[0]);
+      if (!p) return LineError(source_name, line_no, "prefix", PrefixReason(fields[0], false));
+      route.prefix = *p;
+    }
+
+    std::string_view egress = fields[1];
+    if (egress.size() > kMaxEgressNameBytes) {
+      return LineError(source_name, line_no, "egress",
+                       absl::StrCat("name longer than ", kMaxEgressNameBytes, " bytes"));
+    }
+    for (char c : egress) {
+      if (!IsEgressNameChar(c)) {
+        return LineError(source_name, line_no, "egress",
+                         "'" + std::string(egress) + "' is not a name (letters, digits, - _ .)");
+      }
+    }
+    route.egress = std::string(egress);
+    routes.push_back(std::move(route));
+  }
+  return routes;
+}
+
+absl::StatusOr<std::vector<FileRoute>> ReadRouteFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  std::string text;
+  char buf[1 << 16];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, got);
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) return absl::DataLossError(absl::StrCat(path, ": read error: ", std::strerror(err)));
+  return ParseRouteText(text, path);
+}
+
+}  // namespace edgefwd::control
