@@ -12,6 +12,7 @@ import importlib.util
 import io
 import ipaddress
 import json
+import os
 import random
 import tarfile
 import tempfile
@@ -376,6 +377,59 @@ class EndToEnd(unittest.TestCase):
         status, stderr, _ = ws.run()
         self.assertEqual(status, 1)
         self.assertIn("package/asn-ipv4-num.csv: missing from the package", stderr)
+
+
+class Download(unittest.TestCase):
+    """The npm path, with a fake `npm` on PATH (nothing reaches the network)."""
+
+    def setUp(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.root = Path(folder.name)
+        self.bin = self.root / "bin"
+        self.bin.mkdir()
+        self.cache = self.root / "cache"
+        saved_path = os.environ.get("PATH", "")
+        self.addCleanup(os.environ.__setitem__, "PATH", saved_path)
+        os.environ["PATH"] = str(self.bin)
+
+    def fake_npm(self, body):
+        npm = self.bin / "npm"
+        npm.write_text("#!/bin/sh\n" + body)
+        npm.chmod(0o755)
+
+    def run_main(self):
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            status = ft.main(["--out", str(self.root / "out"), "--cache-dir", str(self.cache)])
+        return status, stderr.getvalue()
+
+    def test_without_npm_says_what_to_do(self):
+        status, stderr = self.run_main()
+        self.assertEqual(status, 1)
+        self.assertIn("npm not found", stderr)
+        self.assertIn("--from-tarball", stderr)
+
+    def test_npm_failure_is_reported(self):
+        self.fake_npm("echo 'npm ERR! code E404' >&2; exit 1\n")
+        status, stderr = self.run_main()
+        self.assertEqual(status, 1)
+        self.assertIn("failed (exit 1): npm ERR! code E404", stderr)
+
+    def test_tarball_with_wrong_sha1_is_refused_and_not_cached(self):
+        self.fake_npm('echo not-the-package > "%s"\n' % ft.TARBALL_NAME)
+        status, stderr = self.run_main()
+        self.assertEqual(status, 1)
+        self.assertIn("expected %s" % ft.PACKAGE_SHA1, stderr)
+        self.assertFalse((self.cache / ft.TARBALL_NAME).exists())
+
+    def test_corrupt_cached_tarball_is_fetched_again(self):
+        self.cache.mkdir()
+        (self.cache / ft.TARBALL_NAME).write_text("truncated")
+        status, stderr = self.run_main()  # no npm on PATH: the refetch fails
+        self.assertEqual(status, 1)
+        self.assertIn("wrong sha1; fetching it again", stderr)
+        self.assertFalse((self.cache / ft.TARBALL_NAME).exists())
 
 
 if __name__ == "__main__":
