@@ -53,7 +53,18 @@ class QsbrDomain {
   // Waits until every reader has passed a quiescent state, then frees all
   // retired memory. For shutdown and tests; the control thread uses Reclaim.
   void Synchronize();
-  size_t pending() const { return retired_.size(); }
+  size_t pending() const { return retired_.size() - retired_head_; }
+
+  // --- Writer side, for owners that keep their own list of retired memory
+  // (the tables recycle node runs into their pools without a std::function
+  // per run). Call after unlinking: returns a token; memory unlinked before
+  // the call may be reused once Passed(token) is true.
+  uint64_t Advance() {
+    uint64_t next = epoch_.load(std::memory_order_relaxed) + 1;
+    epoch_.store(next, std::memory_order_seq_cst);
+    return next;
+  }
+  bool Passed(uint64_t token) const { return OldestSeen() >= token; }
 
  private:
   static constexpr uint64_t kOffline = ~uint64_t{0};
@@ -65,13 +76,17 @@ class QsbrDomain {
     uint64_t epoch;
     std::function<void()> free_fn;
   };
+
+ public:
   // Smallest epoch any online reader has reported (kOffline if none).
   uint64_t OldestSeen() const;
 
+ private:
   alignas(64) std::atomic<uint64_t> epoch_{1};
   std::unique_ptr<Slot[]> slots_;
   uint32_t max_readers_;
   std::vector<Retired> retired_;  // writer-only, in epoch order
+  size_t retired_head_ = 0;       // retired_[0, head) already freed
 };
 
 }  // namespace edgefwd::lpm

@@ -33,7 +33,7 @@ struct MemoryHooks {
 };
 
 struct TableConfig {
-  size_t max_routes = 2'000'000;        // insert beyond this: kCapacityExhausted
+  size_t max_routes = 2'000'000;         // insert beyond this: kCapacityExhausted
   size_t max_memory_bytes = 256u << 20;  // lookup structures + route store
   MemoryHooks memory;
 };

@@ -1,0 +1,731 @@
+// The lookup structure shared by the IPv4 and IPv6 tables: a Poptrie-style
+// multiway trie (Asai & Ohara, SIGCOMM'15), written from the paper.
+//
+// Layout: a direct array indexed by the top S bits of the address holds either
+// a leaf (next hop + 1, 0 = no route) or a node index (kNodeFlag). A node
+// indexes the next 6 bits: `vector` marks slots with a child node, children
+// sit contiguously from `base_child` (rank = popcount below the slot);
+// `leafvec` marks where a run of equal leaves starts among the other slots,
+// so runs of one next hop (a FIB has few) collapse to one 32-bit leaf.
+//
+// Updates copy on write: the changed node and its ancestors get fresh sibling
+// runs; the chunk's direct entry is published with one release store, so a
+// reader walks either the old or the new path and sees the old or the new
+// answer for every address. Replaced runs wait in a limbo list until the
+// QSBR domain says every reader has passed a quiescent state.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <vector>
+
+#include "lpm/qsbr.h"
+#include "lpm/route_store.h"
+#include "lpm/table_types.h"
+
+namespace edgefwd::lpm::internal {
+
+struct Node {
+  uint64_t vector;   // slots holding a child node
+  uint64_t leafvec;  // among the other slots: where a run of equal leaves starts
+  uint32_t base_child;
+  uint32_t base_leaf;
+};
+static_assert(sizeof(Node) == 24);
+
+inline constexpr uint32_t kNodeFlag = 0x80000000u;
+
+// Everything a reader dereferences; replaced as a whole when a pool grows or
+// the table is rebuilt, so a reader's snapshot never changes size under it.
+struct Root {
+  uint32_t* direct;
+  Node* nodes;
+  uint32_t* leaves;
+  uint32_t node_cap;
+  uint32_t leaf_cap;
+};
+
+// Traits: Key (unsigned integer, address in its top kWidth bits), kWidth,
+// kDirectBits, and the RouteStore traits.
+template <class Traits>
+class Poptrie {
+ public:
+  using Key = typename Traits::Key;
+  static constexpr int W = Traits::kWidth;
+  static constexpr int S = Traits::kDirectBits;
+
+  Poptrie(const TableConfig& config, QsbrDomain* qsbr) : config_(config), qsbr_(qsbr) {
+    pool_.root = NewRoot(kInitialNodes, kInitialLeaves);
+    if (pool_.root) {
+      std::fill(pool_.root->direct, pool_.root->direct + (size_t{1} << S), 0u);
+      pool_.node_default.assign(kInitialNodes, 0);
+    }
+    root_.store(pool_.root, std::memory_order_release);
+  }
+  bool ok() const { return pool_.root != nullptr; }
+  size_t max_routes() const { return config_.max_routes; }
+
+  ~Poptrie() {
+    for (const Limbo& l : limbo_) {
+      if (l.kind == kRootMem) FreeRoot(l.root);
+    }
+    FreeRoot(pool_.root);
+  }
+
+  // ---------------------------------------------------------------- readers
+  static unsigned Bits6(Key k, int d) {
+    if (d + 6 <= W) return static_cast<unsigned>(k >> (W - d - 6)) & 63u;
+    return static_cast<unsigned>(k << (d + 6 - W)) & 63u;
+  }
+  static size_t DirectIndex(Key k) { return static_cast<size_t>(k >> (W - S)); }
+
+  NextHop Lookup(Key k) const {
+    const Root* r = root_.load(std::memory_order_acquire);
+    uint32_t e = __atomic_load_n(&r->direct[DirectIndex(k)], __ATOMIC_ACQUIRE);
+    if (!(e & kNodeFlag)) return e - 1;
+    const Node* nodes = r->nodes;
+    uint32_t idx = e & ~kNodeFlag;
+    for (int d = S;; d += 6) {
+      const Node& n = nodes[idx];
+      uint64_t bit = uint64_t{1} << Bits6(k, d);
+      if (n.vector & bit) {
+        idx = n.base_child + static_cast<uint32_t>(std::popcount(n.vector & (bit - 1)));
+        continue;
+      }
+      return r->leaves[n.base_leaf + std::popcount(n.leafvec & ((bit << 1) - 1)) - 1] - 1;
+    }
+  }
+
+  // Level-synchronous: every lane still walking is at the same depth, so each
+  // pass issues one independent load per lane and the loads overlap.
+  void LookupBurst(const Key* keys, NextHop* out, size_t n) const {
+    const Root* r = root_.load(std::memory_order_acquire);
+    const Node* nodes = r->nodes;
+    const uint32_t* leaves = r->leaves;
+    while (n > 0) {
+      size_t m = n < kLanes ? n : kLanes;
+      uint32_t idx[kLanes];
+      uint8_t active[kLanes];
+      size_t na = 0;
+      for (size_t i = 0; i < m; ++i) {
+        uint32_t e = __atomic_load_n(&r->direct[DirectIndex(keys[i])], __ATOMIC_ACQUIRE);
+        out[i] = e - 1;
+        idx[i] = e & ~kNodeFlag;
+        active[na] = static_cast<uint8_t>(i);
+        na += (e >> 31);
+      }
+      for (int d = S; na > 0; d += 6) {
+        size_t still = 0;
+        for (size_t j = 0; j < na; ++j) {
+          size_t i = active[j];
+          const Node& nd = nodes[idx[i]];
+          uint64_t bit = uint64_t{1} << Bits6(keys[i], d);
+          if (nd.vector & bit) {
+            idx[i] = nd.base_child + static_cast<uint32_t>(std::popcount(nd.vector & (bit - 1)));
+            active[still++] = static_cast<uint8_t>(i);
+          } else {
+            out[i] = leaves[nd.base_leaf + std::popcount(nd.leafvec & ((bit << 1) - 1)) - 1] - 1;
+          }
+        }
+        na = still;
+      }
+      keys += m;
+      out += m;
+      n -= m;
+    }
+  }
+
+  // ---------------------------------------------------------------- writer
+  using Store = RouteStore<Traits>;
+  const Store& store() const { return store_; }
+
+  static Key Mask(Key a, unsigned len) {
+    if (len == 0) return 0;
+    return a & (~Key{0} << (W - len));
+  }
+  static bool InRange(Key a, Key base, unsigned len) {
+    return len == 0 || ((a ^ base) >> (W - len)) == 0;
+  }
+
+  // Adds or replaces (remove=false) or removes one route; leaves everything
+  // as it was on error.
+  LpmError Change(Key addr, unsigned len, bool remove, uint32_t nh) {
+    addr = Mask(addr, len);
+    uint32_t old_nh = 0;
+    bool existed;
+    if (remove) {
+      if (!store_.Erase(addr, len, &old_nh)) return LpmError::kNotFound;
+      existed = true;
+    } else {
+      const auto* e = store_.Find(addr, len);
+      if (e && Traits::NhOf(*e) == nh) return LpmError::kOk;
+      if (!e && store_.size() >= config_.max_routes) return LpmError::kCapacityExhausted;
+      existed = store_.Upsert(addr, len, nh, &old_nh);
+    }
+    if (!ApplyToTrie(addr, len)) {
+      AbortOp();
+      uint32_t ignored;
+      if (remove || existed) {
+        store_.Upsert(addr, len, old_nh, &ignored);
+      } else {
+        store_.Erase(addr, len, &ignored);
+      }
+      return LpmError::kCapacityExhausted;
+    }
+    CommitOp();
+    return LpmError::kOk;
+  }
+
+  // Rebuilds the whole structure from the store into fresh pools and
+  // publishes it with one root store (bulk loads, large batches).
+  bool RebuildAll() {
+    Pool old = std::move(pool_);
+    pool_ = Pool{};
+    size_t routes = store_.size();
+    pool_.root = NewRoot(std::max<size_t>(kInitialNodes, routes / 3 + 1024),
+                         std::max<size_t>(kInitialLeaves, routes + 4096));
+    building_fresh_ = true;
+    bool built = pool_.root && BuildAllInto();
+    building_fresh_ = false;
+    if (!built) {
+      if (pool_.root) FreeRoot(pool_.root);
+      op_allocs_.clear();
+      pending_.clear();
+      pool_ = std::move(old);
+      return false;
+    }
+    op_allocs_.clear();
+    pending_.clear();
+    ++generation_;
+    root_.store(pool_.root, std::memory_order_release);
+    pending_.push_back(Limbo{0, 0, kRootMem, 0, 0, old.root});
+    CommitOp();
+    return true;
+  }
+
+  // Route store edits without touching the trie (for batch rebuilds).
+  Store& mutable_store() { return store_; }
+
+  size_t memory_bytes() const {
+    const Root* r = pool_.root;
+    size_t b = sizeof(*this) + (size_t{1} << S) * sizeof(uint32_t);
+    b += size_t{r->node_cap} * sizeof(Node) + size_t{r->leaf_cap} * sizeof(uint32_t);
+    b += pool_.node_default.capacity() * sizeof(uint32_t);
+    for (const auto& f : pool_.node_free) b += f.capacity() * sizeof(uint32_t);
+    for (const auto& f : pool_.leaf_free) b += f.capacity() * sizeof(uint32_t);
+    b += limbo_.capacity() * sizeof(Limbo);
+    return b + store_.bytes();
+  }
+
+  // Frees what every reader has moved past; cheap when nothing is waiting.
+  void Reclaim() {
+    if (limbo_head_ == limbo_.size()) return;
+    uint64_t oldest = qsbr_->OldestSeen();
+    while (limbo_head_ < limbo_.size() && limbo_[limbo_head_].token <= oldest) {
+      Release(limbo_[limbo_head_]);
+      ++limbo_head_;
+    }
+    if (limbo_head_ == limbo_.size()) {
+      limbo_.clear();
+      limbo_head_ = 0;
+    } else if (limbo_head_ > 1024 && limbo_head_ * 2 > limbo_.size()) {
+      limbo_.erase(limbo_.begin(), limbo_.begin() + static_cast<ptrdiff_t>(limbo_head_));
+      limbo_head_ = 0;
+    }
+  }
+
+  // Trims pool headroom after a bulk load so memory_bytes reflects the table.
+  void Trim() {
+    Root* r = pool_.root;
+    size_t nodes = pool_.node_top + pool_.node_top / 16 + 256;
+    size_t leaves = pool_.leaf_top + pool_.leaf_top / 16 + 1024;
+    if (nodes >= r->node_cap && leaves >= r->leaf_cap) return;
+    if (Regrow(std::min<size_t>(nodes, r->node_cap), std::min<size_t>(leaves, r->leaf_cap))) {
+      pool_.node_default.resize(pool_.root->node_cap);
+      pool_.node_default.shrink_to_fit();
+      CommitOp();
+    }
+  }
+
+ private:
+  static constexpr size_t kLanes = 64;
+  static constexpr size_t kInitialNodes = 1024;
+  static constexpr size_t kInitialLeaves = 4096;
+  enum Kind : uint8_t { kNodes, kLeaves, kRootMem };
+
+  struct Route {
+    Key addr;
+    uint32_t nh;
+    uint8_t len;
+  };
+  struct Limbo {
+    uint64_t token;
+    uint64_t generation;
+    Kind kind;
+    uint32_t idx;
+    uint32_t n;
+    Root* root;
+  };
+  // Writer-side allocation state of one set of pools.
+  struct Pool {
+    Root* root = nullptr;
+    size_t node_top = 0;
+    size_t leaf_top = 0;
+    std::vector<uint32_t> node_free[65];  // free runs by length
+    std::vector<uint32_t> leaf_free[65];
+    std::vector<uint32_t> node_default;  // per node: the answer before its slots
+  };
+
+  // ---- memory
+  void* RawAlloc(size_t bytes) {
+    if (config_.memory.alloc) return config_.memory.alloc(bytes, 64, config_.memory.ctx);
+    return ::operator new (bytes, std::align_val_t{64}, std::nothrow);
+  }
+  void RawFree(void* p) {
+    if (!p) return;
+    if (config_.memory.free) {
+      config_.memory.free(p, config_.memory.ctx);
+    } else {
+      ::operator delete (p, std::align_val_t{64});
+    }
+  }
+  size_t RootBytes(size_t nodes, size_t leaves) const {
+    return (size_t{1} << S) * sizeof(uint32_t) + nodes * sizeof(Node) + leaves * sizeof(uint32_t);
+  }
+  Root* NewRoot(size_t nodes, size_t leaves) {
+    if (nodes >= kNodeFlag || leaves >= kNodeFlag) return nullptr;
+    Root* r = new (std::nothrow) Root{};
+    if (!r) return nullptr;
+    r->direct = static_cast<uint32_t*>(RawAlloc((size_t{1} << S) * sizeof(uint32_t)));
+    r->nodes = static_cast<Node*>(RawAlloc(nodes * sizeof(Node)));
+    r->leaves = static_cast<uint32_t*>(RawAlloc(leaves * sizeof(uint32_t)));
+    r->node_cap = static_cast<uint32_t>(nodes);
+    r->leaf_cap = static_cast<uint32_t>(leaves);
+    if (!r->direct || !r->nodes || !r->leaves) {
+      FreeRoot(r);
+      return nullptr;
+    }
+    return r;
+  }
+  void FreeRoot(Root* r) {
+    if (!r) return;
+    RawFree(r->direct);
+    RawFree(r->nodes);
+    RawFree(r->leaves);
+    delete r;
+  }
+
+  // Copies the current pools into larger (or trimmed) ones and publishes
+  // them; readers on the old root finish on the old copy.
+  bool Regrow(size_t nodes, size_t leaves) {
+    Root* old = pool_.root;
+    size_t extra = RootBytes(nodes, leaves);
+    if (memory_bytes() - RootBytes(old->node_cap, old->leaf_cap) + extra >
+        config_.max_memory_bytes) {
+      return false;
+    }
+    Root* r = NewRoot(nodes, leaves);
+    if (!r) return false;
+    std::memcpy(r->direct, old->direct, (size_t{1} << S) * sizeof(uint32_t));
+    std::memcpy(r->nodes, old->nodes, pool_.node_top * sizeof(Node));
+    std::memcpy(r->leaves, old->leaves, pool_.leaf_top * sizeof(uint32_t));
+    pool_.root = r;
+    if (building_fresh_) {  // nobody has seen the old copy
+      FreeRoot(old);
+      return true;
+    }
+    root_.store(r, std::memory_order_release);
+    pending_.push_back(Limbo{0, 0, kRootMem, 0, 0, old});
+    return true;
+  }
+
+  std::optional<uint32_t> AllocNodes(size_t n) {
+    auto& fl = pool_.node_free[n];
+    uint32_t idx;
+    if (!fl.empty()) {
+      idx = fl.back();
+      fl.pop_back();
+    } else {
+      if (pool_.node_top + n > pool_.root->node_cap) {
+        size_t cap = pool_.root->node_cap;
+        if (!Regrow(cap + cap / 2 + n, pool_.root->leaf_cap)) return std::nullopt;
+      }
+      idx = static_cast<uint32_t>(pool_.node_top);
+      pool_.node_top += n;
+      if (pool_.node_default.size() < pool_.node_top) {
+        pool_.node_default.resize(pool_.root->node_cap);
+      }
+    }
+    op_allocs_.push_back(Limbo{0, 0, kNodes, idx, static_cast<uint32_t>(n), nullptr});
+    return idx;
+  }
+  std::optional<uint32_t> AllocLeaves(size_t n) {
+    auto& fl = pool_.leaf_free[n];
+    uint32_t idx;
+    if (!fl.empty()) {
+      idx = fl.back();
+      fl.pop_back();
+    } else {
+      if (pool_.leaf_top + n > pool_.root->leaf_cap) {
+        size_t cap = pool_.root->leaf_cap;
+        if (!Regrow(pool_.root->node_cap, cap + cap / 2 + n)) return std::nullopt;
+      }
+      idx = static_cast<uint32_t>(pool_.leaf_top);
+      pool_.leaf_top += n;
+    }
+    op_allocs_.push_back(Limbo{0, 0, kLeaves, idx, static_cast<uint32_t>(n), nullptr});
+    return idx;
+  }
+  void RetireRun(Kind kind, uint32_t idx, size_t n) {
+    if (n == 0) return;
+    pending_.push_back(Limbo{0, 0, kind, idx, static_cast<uint32_t>(n), nullptr});
+  }
+  // Retires everything a node owns (not the node's own slot).
+  void RetireBelow(uint32_t idx) {
+    Node nd = pool_.root->nodes[idx];
+    size_t nchild = static_cast<size_t>(std::popcount(nd.vector));
+    RetireRun(kLeaves, nd.base_leaf, static_cast<size_t>(std::popcount(nd.leafvec)));
+    RetireRun(kNodes, nd.base_child, nchild);
+    for (size_t i = 0; i < nchild; ++i) RetireBelow(nd.base_child + static_cast<uint32_t>(i));
+  }
+  void Release(const Limbo& l) {
+    if (l.kind == kRootMem) {
+      FreeRoot(l.root);
+    } else if (l.generation == generation_) {
+      (l.kind == kNodes ? pool_.node_free : pool_.leaf_free)[l.n].push_back(l.idx);
+    }
+  }
+  void CommitOp() {
+    op_allocs_.clear();
+    if (pending_.empty()) return;
+    uint64_t token = qsbr_->Advance();
+    for (Limbo& l : pending_) {
+      l.token = token;
+      l.generation = generation_;
+      limbo_.push_back(l);
+    }
+    pending_.clear();
+    if (++ops_since_reclaim_ >= 32) {
+      ops_since_reclaim_ = 0;
+      Reclaim();
+    }
+  }
+  // Nothing of this operation was published: its runs go straight back.
+  void AbortOp() {
+    for (const Limbo& l : op_allocs_) {
+      (l.kind == kNodes ? pool_.node_free : pool_.leaf_free)[l.n].push_back(l.idx);
+    }
+    op_allocs_.clear();
+    // Grown roots were published (same content); keep their old copies in limbo.
+    std::vector<Limbo> keep;
+    for (const Limbo& l : pending_) {
+      if (l.kind == kRootMem) keep.push_back(l);
+    }
+    pending_ = std::move(keep);
+    CommitOp();
+  }
+
+  // ---- route store queries
+  uint32_t LongestCoveringLeaf(Key addr, unsigned max_len) const {
+    for (int l = static_cast<int>(max_len); l >= 0; --l) {
+      unsigned len = static_cast<unsigned>(l);
+      if (store_.count_of_len(len) == 0) continue;
+      if (const auto* e = store_.Find(Mask(addr, len), len)) return Traits::NhOf(*e) + 1;
+    }
+    return 0;
+  }
+  bool HasLonger(Key base, unsigned d) const {
+    auto p = store_.LowerBound(Traits::Pack(base, d + 1, 0));
+    return !store_.AtEnd(p) && InRange(Traits::AddrOf(store_.At(p)), base, d);
+  }
+  void CollectLonger(Key base, unsigned d, std::vector<Route>* out) const {
+    for (auto p = store_.LowerBound(Traits::Pack(base, d + 1, 0)); !store_.AtEnd(p);
+         store_.Next(&p)) {
+      const auto& e = store_.At(p);
+      Key a = Traits::AddrOf(e);
+      if (!InRange(a, base, d)) break;
+      out->push_back(Route{a, Traits::NhOf(e), static_cast<uint8_t>(Traits::LenOf(e))});
+    }
+  }
+
+  // ---- building
+  // Writes node `dest` from its slot values and child set; `child` builds
+  // child number `slot` into a given index.
+  template <class ChildFn>
+  bool EmitNode(uint32_t dest, uint64_t vec, const uint32_t* val, uint32_t def, ChildFn&& child) {
+    uint64_t leafvec = 0;
+    uint32_t leafvals[64];
+    size_t nleaf = 0;
+    uint64_t prev = ~uint64_t{0};
+    for (unsigned s = 0; s < 64; ++s) {
+      if (vec >> s & 1) continue;
+      if (val[s] != prev) {
+        leafvec |= uint64_t{1} << s;
+        leafvals[nleaf++] = val[s];
+        prev = val[s];
+      }
+    }
+    size_t nchild = static_cast<size_t>(std::popcount(vec));
+    uint32_t cbase = 0, lbase = 0;
+    if (nchild) {
+      auto a = AllocNodes(nchild);
+      if (!a) return false;
+      cbase = *a;
+    }
+    if (nleaf) {
+      auto a = AllocLeaves(nleaf);
+      if (!a) return false;
+      lbase = *a;
+      std::memcpy(&pool_.root->leaves[lbase], leafvals, nleaf * sizeof(uint32_t));
+    }
+    uint32_t j = 0;
+    for (uint64_t v = vec; v; v &= v - 1) {
+      unsigned s = static_cast<unsigned>(std::countr_zero(v));
+      if (!child(s, cbase + j++)) return false;
+    }
+    pool_.root->nodes[dest] = Node{vec, leafvec, cbase, lbase};
+    pool_.node_default[dest] = def;
+    return true;
+  }
+
+  static Key ChildBase(Key base, unsigned d, unsigned slot) {
+    return base | (static_cast<Key>(slot) << (W - d - 6));
+  }
+
+  // Builds the subtree for (base, d) from `r` (sorted, in range; entries with
+  // len <= d are skipped) into node `dest`.
+  bool BuildInto(uint32_t dest, const Route* r, size_t n, Key base, unsigned d, uint32_t def) {
+    uint32_t val[64];
+    uint32_t cb[64] = {}, ce[64] = {};
+    std::fill(val, val + 64, def);
+    uint64_t vec = 0;
+    for (size_t i = 0; i < n; ++i) {
+      unsigned len = r[i].len;
+      if (len <= d) continue;
+      unsigned s = Bits6(r[i].addr, static_cast<int>(d));
+      if (len <= d + 6) {
+        unsigned span = 1u << (d + 6 - len);
+        std::fill(val + s, val + s + span, r[i].nh + 1);
+      } else {
+        if (!(vec >> s & 1)) {
+          vec |= uint64_t{1} << s;
+          cb[s] = static_cast<uint32_t>(i);
+        }
+        ce[s] = static_cast<uint32_t>(i + 1);
+      }
+    }
+    return EmitNode(dest, vec, val, def, [&](unsigned s, uint32_t cdest) {
+      return BuildInto(cdest, r + cb[s], ce[s] - cb[s], ChildBase(base, d, s), d + 6, val[s]);
+    });
+  }
+  bool BuildFromStore(uint32_t dest, Key base, unsigned d, uint32_t def) {
+    std::vector<Route> routes;
+    CollectLonger(base, d, &routes);
+    return BuildInto(dest, routes.data(), routes.size(), base, d, def);
+  }
+
+  // Applies the change of (pa, L) — already in the store — to node `old` at
+  // (base, d) whose default is unchanged (L > d); writes the new node to
+  // `dest`. `x` is what p's span resolves to after the change.
+  bool UpdateNode(uint32_t old, uint32_t dest, Key base, unsigned d, uint32_t def, Key pa,
+                  unsigned L, uint32_t x) {
+    const Node on = pool_.root->nodes[old];
+    uint32_t val[64];
+    uint32_t old_child[64];
+    {
+      uint32_t ci = on.base_child;
+      int li = -1;
+      for (unsigned s = 0; s < 64; ++s) {
+        if (on.vector >> s & 1) {
+          old_child[s] = ci;
+          val[s] = pool_.node_default[ci++];
+        } else {
+          li += static_cast<int>(on.leafvec >> s & 1);
+          val[s] = pool_.root->leaves[on.base_leaf + static_cast<uint32_t>(li)];
+        }
+      }
+    }
+    enum Action : uint8_t { kCopy, kRebuild, kUpdate };
+    Action act[64];
+    std::fill(act, act + 64, kCopy);
+    uint64_t vec = on.vector;
+    unsigned sp = Bits6(pa, static_cast<int>(d));
+    if (L <= d + 6) {
+      unsigned span = 1u << (d + 6 - L);
+      uint32_t nv[64] = {};
+      std::fill(nv + sp, nv + sp + span, x);
+      // More-specifics inside p that end in this node keep their slots.
+      for (auto p = store_.LowerBound(Traits::Pack(pa, L + 1, 0)); !store_.AtEnd(p);
+           store_.Next(&p)) {
+        const auto& e = store_.At(p);
+        Key a = Traits::AddrOf(e);
+        if (!InRange(a, pa, L)) break;
+        unsigned len = Traits::LenOf(e);
+        if (len > d + 6) continue;
+        unsigned s = Bits6(a, static_cast<int>(d));
+        std::fill(nv + s, nv + s + (1u << (d + 6 - len)), Traits::NhOf(e) + 1);
+      }
+      for (unsigned s = sp; s < sp + span; ++s) {
+        if (nv[s] == val[s]) continue;
+        val[s] = nv[s];
+        if (vec >> s & 1) act[s] = kRebuild;
+      }
+    } else {
+      bool has = HasLonger(ChildBase(base, d, sp), d + 6);
+      if (vec >> sp & 1) {
+        if (has) {
+          act[sp] = kUpdate;
+        } else {
+          vec &= ~(uint64_t{1} << sp);
+          RetireBelow(old_child[sp]);
+        }
+      } else if (has) {
+        vec |= uint64_t{1} << sp;
+        act[sp] = kRebuild;
+        old_child[sp] = ~0u;
+      }
+    }
+    RetireRun(kNodes, on.base_child, static_cast<size_t>(std::popcount(on.vector)));
+    RetireRun(kLeaves, on.base_leaf, static_cast<size_t>(std::popcount(on.leafvec)));
+    return EmitNode(dest, vec, val, def, [&](unsigned s, uint32_t cdest) {
+      Key cbase = ChildBase(base, d, s);
+      switch (act[s]) {
+        case kCopy:
+          pool_.root->nodes[cdest] = pool_.root->nodes[old_child[s]];
+          pool_.node_default[cdest] = pool_.node_default[old_child[s]];
+          return true;
+        case kRebuild:
+          if (old_child[s] != ~0u) RetireBelow(old_child[s]);
+          return BuildFromStore(cdest, cbase, d + 6, val[s]);
+        case kUpdate:
+          return UpdateNode(old_child[s], cdest, cbase, d + 6, val[s], pa, L, x);
+      }
+      return false;
+    });
+  }
+
+  static Key ChunkBase(size_t c) { return static_cast<Key>(c) << (W - S); }
+  uint32_t DirectAt(size_t c) const { return pool_.root->direct[c]; }
+  void Publish(size_t c, uint32_t v) {
+    __atomic_store_n(&pool_.root->direct[c], v, __ATOMIC_RELEASE);
+  }
+
+  // Propagates the (already stored) change of (pa, L) into the trie; on
+  // false nothing was published.
+  bool ApplyToTrie(Key pa, unsigned L) {
+    uint32_t x = LongestCoveringLeaf(pa, L);
+    if (L <= static_cast<unsigned>(S)) {
+      size_t c0 = DirectIndex(pa);
+      size_t cnt = size_t{1} << (S - L);
+      std::vector<uint32_t> nd(cnt, x);
+      for (auto p = store_.LowerBound(Traits::Pack(pa, L + 1, 0)); !store_.AtEnd(p);
+           store_.Next(&p)) {
+        const auto& e = store_.At(p);
+        Key a = Traits::AddrOf(e);
+        if (!InRange(a, pa, L)) break;
+        unsigned len = Traits::LenOf(e);
+        if (len > static_cast<unsigned>(S)) continue;
+        size_t s = DirectIndex(a) - c0;
+        std::fill(nd.begin() + static_cast<ptrdiff_t>(s),
+                  nd.begin() + static_cast<ptrdiff_t>(s + (size_t{1} << (S - len))),
+                  Traits::NhOf(e) + 1);
+      }
+      std::vector<std::pair<size_t, uint32_t>> publish;
+      for (size_t i = 0; i < cnt; ++i) {
+        size_t c = c0 + i;
+        uint32_t e = DirectAt(c);
+        if (!(e & kNodeFlag)) {
+          if (e != nd[i]) publish.emplace_back(c, nd[i]);
+          continue;
+        }
+        uint32_t old = e & ~kNodeFlag;
+        if (pool_.node_default[old] == nd[i]) continue;
+        auto root = AllocNodes(1);
+        if (!root || !BuildFromStore(*root, ChunkBase(c), S, nd[i])) return false;
+        RetireRun(kNodes, old, 1);
+        RetireBelow(old);
+        publish.emplace_back(c, *root | kNodeFlag);
+      }
+      for (auto [c, v] : publish) Publish(c, v);
+      return true;
+    }
+    size_t c = DirectIndex(pa);
+    uint32_t e = DirectAt(c);
+    if (!(e & kNodeFlag)) {
+      if (!HasLonger(ChunkBase(c), S)) return true;  // cannot happen: L > S is in the chunk
+      auto root = AllocNodes(1);
+      if (!root || !BuildFromStore(*root, ChunkBase(c), S, e)) return false;
+      Publish(c, *root | kNodeFlag);
+      return true;
+    }
+    uint32_t old = e & ~kNodeFlag;
+    if (!HasLonger(ChunkBase(c), S)) {
+      RetireRun(kNodes, old, 1);
+      RetireBelow(old);
+      Publish(c, pool_.node_default[old]);
+      return true;
+    }
+    auto root = AllocNodes(1);
+    if (!root) return false;
+    if (!UpdateNode(old, *root, ChunkBase(c), S, pool_.node_default[old], pa, L, x)) return false;
+    RetireRun(kNodes, old, 1);
+    Publish(c, *root | kNodeFlag);
+    return true;
+  }
+
+  bool BuildAllInto() {
+    std::vector<Route> routes;
+    routes.reserve(store_.size());
+    for (auto p = store_.LowerBound(Traits::Pack(0, 0, 0)); !store_.AtEnd(p); store_.Next(&p)) {
+      const auto& e = store_.At(p);
+      routes.push_back(
+          Route{Traits::AddrOf(e), Traits::NhOf(e), static_cast<uint8_t>(Traits::LenOf(e))});
+    }
+    pool_.node_default.assign(pool_.root->node_cap, 0);
+    uint32_t* direct = pool_.root->direct;
+    std::fill(direct, direct + (size_t{1} << S), 0u);
+    for (const Route& r : routes) {
+      if (r.len > S) continue;
+      size_t c = DirectIndex(r.addr);
+      std::fill(direct + c, direct + c + (size_t{1} << (S - r.len)), r.nh + 1);
+    }
+    for (size_t i = 0; i < routes.size();) {
+      if (routes[i].len <= S) {
+        ++i;
+        continue;
+      }
+      size_t c = DirectIndex(routes[i].addr);
+      size_t j = i;
+      while (j < routes.size() && DirectIndex(routes[j].addr) == c) ++j;
+      auto root = AllocNodes(1);
+      if (!root) return false;
+      if (!BuildInto(*root, &routes[i], j - i, ChunkBase(c), S, pool_.root->direct[c])) {
+        return false;
+      }
+      pool_.root->direct[c] = *root | kNodeFlag;
+      i = j;
+    }
+    return true;
+  }
+
+  TableConfig config_;
+  QsbrDomain* qsbr_;
+  std::atomic<Root*> root_{nullptr};
+  Pool pool_;
+  Store store_;
+  uint64_t generation_ = 0;
+  std::vector<Limbo> op_allocs_;  // runs allocated by the current operation
+  std::vector<Limbo> pending_;    // runs the current operation replaces
+  std::vector<Limbo> limbo_;      // retired, waiting for readers
+  size_t limbo_head_ = 0;
+  unsigned ops_since_reclaim_ = 0;
+  bool building_fresh_ = false;  // RebuildAll: pools not yet published
+};
+
+}  // namespace edgefwd::lpm::internal

@@ -1,0 +1,181 @@
+// Writer-side store of every installed route, in prefix order (address, then
+// length). The lookup structure keeps only resolved next hops, so this is
+// what removals, rebuilds, Find and ForEach consult.
+//
+// Routes live in small sorted blocks (a one-level B-tree): inserting or
+// removing moves at most one block's entries, and a packed entry costs 8
+// bytes (IPv4) or 20 bytes (IPv6) — a full table fits in a few MiB, unlike a
+// node-per-route map.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace edgefwd::lpm::internal {
+
+// Traits: Packed (trivially copyable entry), Key, kWidth,
+// static Packed Pack(Key addr, unsigned len, uint32_t nh),
+// static Key AddrOf(const Packed&), static unsigned LenOf(const Packed&),
+// static uint32_t NhOf(const Packed&), static void SetNh(Packed*, uint32_t),
+// static bool Less(const Packed&, const Packed&)  (by address, then length).
+template <class Traits>
+class RouteStore {
+ public:
+  using Packed = typename Traits::Packed;
+  using Key = typename Traits::Key;
+  static constexpr size_t kBlockCap = 64;
+  static constexpr size_t kBulkFill = 56;  // leaves room for inserts after a bulk load
+
+  struct Pos {
+    size_t block = 0;
+    size_t index = 0;
+  };
+
+  RouteStore() { Clear(); }
+
+  size_t size() const { return size_; }
+  size_t count_of_len(unsigned len) const { return len_count_[len]; }
+
+  void Clear() {
+    blocks_.clear();
+    firsts_.clear();
+    blocks_.push_back(std::make_unique<Block>());
+    firsts_.push_back(Packed{});
+    size_ = 0;
+    std::fill(std::begin(len_count_), std::end(len_count_), 0);
+  }
+
+  // Replaces the contents with `sorted` (strictly increasing by Less).
+  void BulkLoad(const std::vector<Packed>& sorted) {
+    Clear();
+    if (sorted.empty()) return;
+    blocks_.clear();
+    firsts_.clear();
+    for (size_t i = 0; i < sorted.size(); i += kBulkFill) {
+      auto b = std::make_unique<Block>();
+      b->n = std::min(kBulkFill, sorted.size() - i);
+      std::memcpy(b->e, &sorted[i], b->n * sizeof(Packed));
+      firsts_.push_back(b->e[0]);
+      blocks_.push_back(std::move(b));
+    }
+    size_ = sorted.size();
+    for (const Packed& p : sorted) ++len_count_[Traits::LenOf(p)];
+  }
+
+  // First position whose entry is not Less than `probe` (may be End()).
+  Pos LowerBound(const Packed& probe) const {
+    auto it = std::upper_bound(firsts_.begin(), firsts_.end(), probe, Traits::Less);
+    size_t b = it == firsts_.begin() ? 0 : static_cast<size_t>(it - firsts_.begin()) - 1;
+    const Block& blk = *blocks_[b];
+    size_t i =
+        static_cast<size_t>(std::lower_bound(blk.e, blk.e + blk.n, probe, Traits::Less) - blk.e);
+    Pos p{b, i};
+    Normalize(&p);
+    return p;
+  }
+  bool AtEnd(const Pos& p) const { return p.block >= blocks_.size(); }
+  const Packed& At(const Pos& p) const { return blocks_[p.block]->e[p.index]; }
+  void Next(Pos* p) const {
+    ++p->index;
+    Normalize(p);
+  }
+
+  const Packed* Find(Key addr, unsigned len) const {
+    Packed probe = Traits::Pack(addr, len, 0);
+    Pos p = LowerBound(probe);
+    if (AtEnd(p)) return nullptr;
+    const Packed& e = At(p);
+    if (Traits::Less(probe, e)) return nullptr;
+    return &e;
+  }
+
+  // Inserts or replaces; returns true (and the old next hop) if it existed.
+  bool Upsert(Key addr, unsigned len, uint32_t nh, uint32_t* old_nh) {
+    Packed entry = Traits::Pack(addr, len, nh);
+    Pos p = LowerBound(entry);
+    if (!AtEnd(p) && !Traits::Less(entry, At(p))) {
+      Packed& e = blocks_[p.block]->e[p.index];
+      *old_nh = Traits::NhOf(e);
+      Traits::SetNh(&e, nh);
+      return true;
+    }
+    if (AtEnd(p)) {  // after the last entry: append to the last block
+      p.block = blocks_.size() - 1;
+      p.index = blocks_[p.block]->n;
+    }
+    if (blocks_[p.block]->n == kBlockCap) {
+      Split(p.block);
+      if (p.index > blocks_[p.block]->n) {
+        p.index -= blocks_[p.block]->n;
+        ++p.block;
+      }
+    }
+    Block& blk = *blocks_[p.block];
+    std::memmove(&blk.e[p.index + 1], &blk.e[p.index], (blk.n - p.index) * sizeof(Packed));
+    blk.e[p.index] = entry;
+    ++blk.n;
+    if (p.index == 0) firsts_[p.block] = entry;
+    ++size_;
+    ++len_count_[len];
+    return false;
+  }
+
+  // Removes; returns false if absent.
+  bool Erase(Key addr, unsigned len, uint32_t* old_nh) {
+    Packed probe = Traits::Pack(addr, len, 0);
+    Pos p = LowerBound(probe);
+    if (AtEnd(p) || Traits::Less(probe, At(p))) return false;
+    Block& blk = *blocks_[p.block];
+    *old_nh = Traits::NhOf(blk.e[p.index]);
+    std::memmove(&blk.e[p.index], &blk.e[p.index + 1], (blk.n - p.index - 1) * sizeof(Packed));
+    --blk.n;
+    --size_;
+    --len_count_[len];
+    if (blk.n == 0 && blocks_.size() > 1) {
+      blocks_.erase(blocks_.begin() + static_cast<ptrdiff_t>(p.block));
+      firsts_.erase(firsts_.begin() + static_cast<ptrdiff_t>(p.block));
+    } else if (p.index == 0 && blk.n > 0) {
+      firsts_[p.block] = blk.e[0];
+    }
+    return true;
+  }
+
+  size_t bytes() const {
+    return blocks_.capacity() * sizeof(void*) + firsts_.capacity() * sizeof(Packed) +
+           blocks_.size() * sizeof(Block);
+  }
+
+ private:
+  struct Block {
+    size_t n = 0;
+    Packed e[kBlockCap];
+  };
+
+  void Normalize(Pos* p) const {
+    while (p->block < blocks_.size() && p->index >= blocks_[p->block]->n) {
+      ++p->block;
+      p->index = 0;
+    }
+  }
+
+  void Split(size_t b) {
+    auto fresh = std::make_unique<Block>();
+    Block& old = *blocks_[b];
+    size_t keep = old.n / 2;
+    fresh->n = old.n - keep;
+    std::memcpy(fresh->e, &old.e[keep], fresh->n * sizeof(Packed));
+    old.n = keep;
+    firsts_.insert(firsts_.begin() + static_cast<ptrdiff_t>(b + 1), fresh->e[0]);
+    blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b + 1), std::move(fresh));
+  }
+
+  std::vector<std::unique_ptr<Block>> blocks_;
+  std::vector<Packed> firsts_;  // first entry of each block, for the block search
+  size_t size_ = 0;
+  size_t len_count_[Traits::kWidth + 1];
+};
+
+}  // namespace edgefwd::lpm::internal

@@ -1,0 +1,165 @@
+// What the IPv4 and IPv6 tables share above the trie: argument checks, the
+// all-or-nothing batch, and the route-store queries. Internal header.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lpm/poptrie.h"
+
+namespace edgefwd::lpm::internal {
+
+// Traits additionally provide: Prefix, Change (Op/prefix/next_hop), Address,
+// static Key KeyOf(const Address&), static Address AddressOf(Key).
+template <class Traits>
+class TableCore {
+ public:
+  using Key = typename Traits::Key;
+  using Prefix = typename Traits::Prefix;
+  using Change = typename Traits::Change;
+  using Trie = Poptrie<Traits>;
+  static constexpr unsigned W = Traits::kWidth;
+
+  TableCore(const TableConfig& config, QsbrDomain* qsbr) : trie_(config, qsbr) {}
+  bool ok() const { return trie_.ok(); }
+  Trie& trie() { return trie_; }
+  const Trie& trie() const { return trie_; }
+
+  LpmError Insert(const Prefix& p, NextHop nh) {
+    if (p.len > W) return LpmError::kInvalidLength;
+    if (nh > kMaxNextHop) return LpmError::kInvalidNextHop;
+    return trie_.Change(Traits::KeyOf(p.addr), p.len, false, nh);
+  }
+  LpmError Remove(const Prefix& p) {
+    if (p.len > W) return LpmError::kInvalidLength;
+    return trie_.Change(Traits::KeyOf(p.addr), p.len, true, 0);
+  }
+
+  LpmError Apply(std::span<const Change> changes) {
+    // Validate against the table as each earlier change would leave it.
+    absl::flat_hash_map<std::tuple<uint64_t, uint64_t, unsigned>, bool> present;
+    size_t count = trie_.store().size();
+    for (const Change& c : changes) {
+      if (c.prefix.len > W) return LpmError::kInvalidLength;
+      bool upsert = c.op == Change::Op::kUpsert;
+      if (upsert && c.next_hop > kMaxNextHop) return LpmError::kInvalidNextHop;
+      Key k = Trie::Mask(Traits::KeyOf(c.prefix.addr), c.prefix.len);
+      auto [it, fresh] = present.try_emplace(HashKey(k, c.prefix.len), false);
+      if (fresh) it->second = trie_.store().Find(k, c.prefix.len) != nullptr;
+      if (upsert) {
+        if (!it->second) ++count;
+        it->second = true;
+      } else {
+        if (!it->second) return LpmError::kNotFound;
+        --count;
+        it->second = false;
+      }
+      if (count > config_max_routes()) return LpmError::kCapacityExhausted;
+    }
+    // Large batches: edit the store, rebuild once, publish one root.
+    if (changes.size() >= 4096 && changes.size() * 8 >= trie_.store().size()) {
+      return ApplyByRebuild(changes);
+    }
+    std::vector<std::pair<size_t, std::optional<NextHop>>> undo;  // change index, old next hop
+    for (size_t i = 0; i < changes.size(); ++i) {
+      const Change& c = changes[i];
+      Key k = Trie::Mask(Traits::KeyOf(c.prefix.addr), c.prefix.len);
+      const auto* e = trie_.store().Find(k, c.prefix.len);
+      std::optional<NextHop> old;
+      if (e) old = Traits::NhOf(*e);
+      bool upsert = c.op == Change::Op::kUpsert;
+      LpmError err = trie_.Change(k, c.prefix.len, !upsert, c.next_hop);
+      if (err != LpmError::kOk) {
+        // Put back what the earlier changes did, newest first.
+        for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+          const Change& u = changes[it->first];
+          Key uk = Trie::Mask(Traits::KeyOf(u.prefix.addr), u.prefix.len);
+          if (it->second) {
+            trie_.Change(uk, u.prefix.len, false, *it->second);
+          } else {
+            trie_.Change(uk, u.prefix.len, true, 0);
+          }
+        }
+        return err;
+      }
+      undo.emplace_back(i, old);
+    }
+    return LpmError::kOk;
+  }
+
+  // Loads many routes into an empty or full table with one rebuild.
+  LpmError ApplyByRebuild(std::span<const Change> changes) {
+    auto& store = trie_.mutable_store();
+    std::vector<std::pair<size_t, std::optional<NextHop>>> undo;
+    undo.reserve(changes.size());
+    for (size_t i = 0; i < changes.size(); ++i) {
+      const Change& c = changes[i];
+      Key k = Trie::Mask(Traits::KeyOf(c.prefix.addr), c.prefix.len);
+      uint32_t old = 0;
+      bool existed;
+      if (c.op == Change::Op::kUpsert) {
+        existed = store.Upsert(k, c.prefix.len, c.next_hop, &old);
+      } else {
+        existed = store.Erase(k, c.prefix.len, &old);
+      }
+      undo.emplace_back(i, existed ? std::optional<NextHop>(old) : std::nullopt);
+    }
+    if (trie_.RebuildAll()) return LpmError::kOk;
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      const Change& u = changes[it->first];
+      Key k = Trie::Mask(Traits::KeyOf(u.prefix.addr), u.prefix.len);
+      uint32_t ignored;
+      if (it->second) {
+        store.Upsert(k, u.prefix.len, *it->second, &ignored);
+      } else {
+        store.Erase(k, u.prefix.len, &ignored);
+      }
+    }
+    return LpmError::kCapacityExhausted;
+  }
+
+  std::optional<NextHop> Find(const Prefix& p) const {
+    if (p.len > W) return std::nullopt;
+    const auto* e = trie_.store().Find(Trie::Mask(Traits::KeyOf(p.addr), p.len), p.len);
+    if (!e) return std::nullopt;
+    return Traits::NhOf(*e);
+  }
+
+  std::optional<std::pair<Prefix, NextHop>> Match(Key a) const {
+    for (int l = static_cast<int>(W); l >= 0; --l) {
+      unsigned len = static_cast<unsigned>(l);
+      if (trie_.store().count_of_len(len) == 0) continue;
+      Key m = Trie::Mask(a, len);
+      if (const auto* e = trie_.store().Find(m, len)) {
+        return std::pair{Prefix{Traits::AddressOf(m), static_cast<uint8_t>(len)}, Traits::NhOf(*e)};
+      }
+    }
+    return std::nullopt;
+  }
+
+  template <class Fn>
+  void ForEach(Fn&& fn) const {
+    const auto& store = trie_.store();
+    for (auto p = store.LowerBound(Traits::Pack(0, 0, 0)); !store.AtEnd(p); store.Next(&p)) {
+      const auto& e = store.At(p);
+      fn(Prefix{Traits::AddressOf(Traits::AddrOf(e)), static_cast<uint8_t>(Traits::LenOf(e))},
+         Traits::NhOf(e));
+    }
+  }
+
+ private:
+  static std::tuple<uint64_t, uint64_t, unsigned> HashKey(Key k, unsigned len) {
+    uint64_t hi = 0;
+    if constexpr (sizeof(Key) > 8) hi = static_cast<uint64_t>(k >> 64);
+    return {hi, static_cast<uint64_t>(k), len};
+  }
+  size_t config_max_routes() const { return trie_.max_routes(); }
+  Trie trie_;
+};
+
+}  // namespace edgefwd::lpm::internal
