@@ -28,6 +28,8 @@
 
 namespace edgefwd::control {
 
+struct SocketLimits;  // control/control_socket.h
+
 struct NeighborSpec {
   std::string name;  // what route files name as EGRESS
   dataplane::EgressClass egress_class = dataplane::EgressClass::kTransit;
@@ -87,6 +89,28 @@ class ControlPlane {
 
   // The dataplane supplies counters for `edgectl stats` (text or JSON).
   void SetStatsProvider(std::function<std::string(bool json)> provider);
+
+  // ---- Added by control/ (the calls above are the daemon's contract).
+  // `reload` asks this for the re-read config (neighbours, groups, route
+  // files); the control plane applies only the difference.
+  void SetReloadProvider(std::function<absl::StatusOr<ControlSpec>()> provider);
+  // Re-reads via the reload provider and applies the difference: all checked
+  // first (names, files), so a bad config changes nothing.
+  absl::Status Reload();
+  // Applies a whole new spec (what Reload does after asking the provider).
+  absl::Status ApplySpec(ControlSpec spec);
+  // Removes `routes` (prefix + egress) contributed by `source`, all or none.
+  absl::Status RemoveRoutes(std::span<const FileRoute> routes, std::string_view source);
+  // Runs one protocol request line in-process (what a socket client gets).
+  std::string Execute(std::string_view request_line);
+  // Limits for socket clients; call before StartSocket.
+  void SetSocketLimits(const SocketLimits& limits);
+  // How long the last SetNeighborUp took to republish paths (failover time),
+  // and how many paths it rewrote.
+  double last_failover_ms() const;
+  size_t last_failover_paths() const;
+  size_t route_count() const;  // prefixes in the RIB (both families)
+  size_t path_count() const;   // live shared paths
 
  private:
   struct Impl;

@@ -1,0 +1,51 @@
+// ControlPlane's private state, shared by control_plane.cc (loading,
+// failover, reload) and commands.cc (the socket commands).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/control_plane.h"
+#include "control/control_socket.h"
+#include "control/egress.h"
+#include "control/protocol.h"
+#include "control/rib.h"
+
+namespace edgefwd::control {
+
+// Route files rank after operator routes from the socket within one class.
+inline constexpr uint32_t kFileSourcePreference = 100;
+inline constexpr uint32_t kCliSourcePreference = 50;
+inline constexpr std::string_view kCliSource = "cli";
+
+struct ControlPlane::Impl {
+  ControlSpec spec;
+  Fib fib;
+  EgressModel egress;
+  std::unique_ptr<Rib> rib;
+  SocketLimits socket_limits;
+  std::unique_ptr<ControlSocket> socket;
+  std::function<std::string(bool)> stats_provider;
+  std::function<absl::StatusOr<ControlSpec>()> reload_provider;
+  // Adjacency ids wait out a grace period here (filled by QSBR callbacks).
+  std::shared_ptr<std::vector<dataplane::AdjacencyId>> adjacencies_passed =
+      std::make_shared<std::vector<dataplane::AdjacencyId>>();
+  double last_failover_ms = 0;
+  size_t last_failover_paths = 0;
+
+  // Route-file routes -> RIB changes; unknown egress names are errors that
+  // name the file and line.
+  absl::StatusOr<std::vector<RouteChange>> ToChanges(std::span<const FileRoute> routes,
+                                                     std::string_view source_name, SourceId source,
+                                                     RouteChange::Op op) const;
+  void RetireAdjacencies(const std::vector<dataplane::AdjacencyId>& ids);
+  void Reclaim();
+
+  // commands.cc: one parsed request -> (status, body).
+  std::string Execute(std::string_view line, ControlPlane* self);
+  absl::Status Dispatch(const Request& req, std::string* body, ControlPlane* self);
+};
+
+}  // namespace edgefwd::control

@@ -1,0 +1,439 @@
+#include "control/rib.h"
+
+#include <algorithm>
+#include <string>
+
+#include "lpm/ipv4_table.h"
+#include "lpm/ipv6_table.h"
+
+namespace edgefwd::control {
+
+using dataplane::PathId;
+using dataplane::PathMembers;
+using lpm::Ipv4Prefix;
+using lpm::Ipv6Prefix;
+
+namespace {
+
+bool SameMembers(const PathMembers& a, const PathMembers& b) {
+  return a.count == b.count &&
+         std::equal(a.members.begin(), a.members.begin() + a.count, b.members.begin());
+}
+
+// Per-family glue: the table type and its change record.
+template <class P>
+struct FamilyOf;
+template <>
+struct FamilyOf<Ipv4Prefix> {
+  using Change = lpm::Ipv4RouteChange;
+  static lpm::Ipv4Table* Table(const Fib& f) { return f.v4; }
+  static constexpr const char* kName = "IPv4";
+};
+template <>
+struct FamilyOf<Ipv6Prefix> {
+  using Change = lpm::Ipv6RouteChange;
+  static lpm::Ipv6Table* Table(const Fib& f) { return f.v6; }
+  static constexpr const char* kName = "IPv6";
+};
+
+template <class P>
+using FibChange = typename FamilyOf<P>::Change;
+
+template <class P>
+FibChange<P> Upsert(const P& p, PathId path) {
+  return {FibChange<P>::Op::kUpsert, p, path};
+}
+template <class P>
+FibChange<P> Withdraw(const P& p) {
+  return {FibChange<P>::Op::kRemove, p, 0};
+}
+
+template <class P>
+absl::Status ApplyToFib(const Fib& fib, const std::vector<FibChange<P>>& changes) {
+  if (changes.empty()) return absl::OkStatus();
+  const lpm::LpmError e = FamilyOf<P>::Table(fib)->Apply(changes);
+  if (e == lpm::LpmError::kOk) return absl::OkStatus();
+  return absl::ResourceExhaustedError(std::string(FamilyOf<P>::kName) + " FIB: " +
+                                      std::string(lpm::ToString(e)) + "; nothing applied");
+}
+
+}  // namespace
+
+Rib::Rib(const Fib& fib, EgressModel* egress, const ControlSpec* spec)
+    : fib_(fib),
+      egress_(egress),
+      spec_(spec),
+      grace_passed_(std::make_shared<std::vector<PathId>>()) {}
+
+Rib::~Rib() = default;
+
+SourceId Rib::AddSource(std::string_view name, uint32_t preference) {
+  if (auto id = FindSource(name)) {
+    sources_[*id].preference = preference;
+    return *id;
+  }
+  sources_.push_back({std::string(name), preference});
+  return static_cast<SourceId>(sources_.size() - 1);
+}
+
+std::optional<SourceId> Rib::FindSource(std::string_view name) const {
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (sources_[i].name == name) return static_cast<SourceId>(i);
+  }
+  return std::nullopt;
+}
+
+template <>
+absl::flat_hash_map<Ipv4Prefix, RibEntry, PrefixHash>& Rib::Map<Ipv4Prefix>() {
+  return v4_;
+}
+template <>
+absl::flat_hash_map<Ipv6Prefix, RibEntry, PrefixHash>& Rib::Map<Ipv6Prefix>() {
+  return v6_;
+}
+
+const RibEntry* Rib::Find(const Ipv4Prefix& p) const {
+  auto it = v4_.find(p);
+  return it == v4_.end() ? nullptr : &it->second;
+}
+const RibEntry* Rib::Find(const Ipv6Prefix& p) const {
+  auto it = v6_.find(p);
+  return it == v6_.end() ? nullptr : &it->second;
+}
+const Path* Rib::path(PathId id) const {
+  return id < paths_.size() ? paths_[id].get() : nullptr;
+}
+
+void Rib::Rank(RibEntry& e) const {
+  if (e.candidates.size() < 2) return;
+  std::array<size_t, dataplane::kEgressClassCount> class_rank{};
+  for (size_t i = 0; i < spec_->class_preference.size(); ++i) {
+    class_rank[static_cast<size_t>(spec_->class_preference[i])] = i;
+  }
+  auto key = [&](const Candidate& c) {
+    const Egress& eg = egress_->egress(c.egress);
+    return std::tuple(class_rank[static_cast<size_t>(eg.egress_class)],
+                      sources_[c.source].preference, std::string_view(sources_[c.source].name),
+                      std::string_view(eg.name), c.egress);
+  };
+  std::sort(e.candidates.begin(), e.candidates.end(),
+            [&](const Candidate& a, const Candidate& b) { return key(a) < key(b); });
+}
+
+std::vector<EgressId> Rib::ChainOf(const RibEntry& e) const {
+  std::vector<EgressId> chain;
+  for (const Candidate& c : e.candidates) {
+    if (std::find(chain.begin(), chain.end(), c.egress) == chain.end()) chain.push_back(c.egress);
+  }
+  return chain;
+}
+
+PathId Rib::Acquire(const std::vector<EgressId>& chain) {
+  if (auto it = by_chain_.find(chain); it != by_chain_.end()) {
+    ++paths_[it->second]->refs;
+    return it->second;
+  }
+  PathId id;
+  if (!free_paths_.empty()) {
+    id = free_paths_.back();
+    free_paths_.pop_back();
+  } else if (paths_.size() < fib_.state->max_paths() && paths_.size() <= lpm::kMaxNextHop) {
+    id = static_cast<PathId>(paths_.size());
+    paths_.emplace_back();
+  } else {
+    return kNoPath;
+  }
+  auto path = std::make_unique<Path>();
+  path->chain = chain;
+  path->refs = 1;
+  path->usable = egress_->Resolve(chain, &path->members);
+  // Published before any FIB entry can name it.
+  if (path->usable) fib_.state->SetPath(id, path->members);
+  if (paths_through_.size() < egress_->size()) paths_through_.resize(egress_->size());
+  for (EgressId e : chain) {
+    paths_through_[e].insert(id);
+    for (EgressId n : egress_->Neighbors(e)) paths_through_[n].insert(id);
+  }
+  paths_[id] = std::move(path);
+  by_chain_[chain] = id;
+  return id;
+}
+
+void Rib::Release(PathId id) {
+  Path& path = *paths_[id];
+  if (--path.refs > 0) return;
+  by_chain_.erase(path.chain);
+  for (EgressId e : path.chain) {
+    paths_through_[e].erase(id);
+    for (EgressId n : egress_->Neighbors(e)) paths_through_[n].erase(id);
+  }
+  paths_[id].reset();
+  // The FIB no longer names `id`, but a worker may still hold it from an
+  // earlier lookup: clear and reuse it only after a grace period.
+  fib_.qsbr->Retire([passed = grace_passed_, id] { passed->push_back(id); });
+}
+
+void Rib::FinishReleases() {
+  for (PathId id : *grace_passed_) {
+    fib_.state->ClearPath(id);
+    free_paths_.push_back(id);
+  }
+  grace_passed_->clear();
+}
+
+template <class P>
+void Rib::AddUser(Path& path, const P& p) {
+  if constexpr (std::is_same_v<P, Ipv4Prefix>) {
+    path.v4_users.insert(p);
+  } else {
+    path.v6_users.insert(p);
+  }
+}
+template <class P>
+void Rib::RemoveUser(Path& path, const P& p) {
+  if constexpr (std::is_same_v<P, Ipv4Prefix>) {
+    path.v4_users.erase(p);
+  } else {
+    path.v6_users.erase(p);
+  }
+}
+
+template <class P>
+absl::Status Rib::StageOne(const RouteChange& c, const P& p,
+                           absl::flat_hash_map<P, size_t, PrefixHash>& index,
+                           std::vector<Staged<P>>& staged) {
+  auto [it, added] = index.try_emplace(p, staged.size());
+  if (added) {
+    Staged<P> s{p, {}};
+    if (const RibEntry* cur = Find(p)) s.entry = *cur;
+    staged.push_back(std::move(s));
+  }
+  auto& cands = staged[it->second].entry.candidates;
+  auto of_source = [&](const Candidate& x) { return x.source == c.source; };
+  switch (c.op) {
+    case RouteChange::Op::kAdd: {
+      Candidate cand{c.source, *c.egress};
+      if (std::find(cands.begin(), cands.end(), cand) == cands.end()) cands.push_back(cand);
+      break;
+    }
+    case RouteChange::Op::kReplace:
+      cands.erase(std::remove_if(cands.begin(), cands.end(), of_source), cands.end());
+      cands.push_back({c.source, *c.egress});
+      break;
+    case RouteChange::Op::kRemove: {
+      const size_t before = cands.size();
+      if (c.egress) {
+        cands.erase(std::remove(cands.begin(), cands.end(), Candidate{c.source, *c.egress}),
+                    cands.end());
+      } else {
+        cands.erase(std::remove_if(cands.begin(), cands.end(), of_source), cands.end());
+      }
+      if (cands.size() == before) {
+        std::string what =
+            lpm::FormatPrefix(p) + ": no route from source '" + sources_[c.source].name + "'";
+        if (c.egress) what += " via '" + egress_->egress(*c.egress).name + "'";
+        return absl::NotFoundError(what);
+      }
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Rib::Apply(std::span<const RouteChange> changes) {
+  std::vector<Staged<Ipv4Prefix>> v4;
+  std::vector<Staged<Ipv6Prefix>> v6;
+  absl::flat_hash_map<Ipv4Prefix, size_t, PrefixHash> v4_index;
+  absl::flat_hash_map<Ipv6Prefix, size_t, PrefixHash> v6_index;
+  for (const RouteChange& c : changes) {
+    absl::Status s = std::holds_alternative<Ipv4Prefix>(c.prefix)
+                         ? StageOne(c, std::get<Ipv4Prefix>(c.prefix), v4_index, v4)
+                         : StageOne(c, std::get<Ipv6Prefix>(c.prefix), v6_index, v6);
+    if (!s.ok()) return s;
+  }
+  return Commit(v4, v6);
+}
+
+absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged<Ipv6Prefix>>& v6) {
+  std::vector<PathId> acquired;
+  auto release_acquired = [&] {
+    for (PathId id : acquired) Release(id);
+  };
+  std::vector<FibChange<Ipv4Prefix>> v4_fib, v4_undo;
+  std::vector<FibChange<Ipv6Prefix>> v6_fib, v6_undo;
+
+  // Plan: rank, pick (and publish) the path, and say what the FIB must do.
+  auto plan = [&](auto& staged, auto& fib_changes, auto& undo) -> absl::Status {
+    for (auto& s : staged) {
+      Rank(s.entry);
+      const RibEntry* old = Find(s.prefix);
+      const PathId old_path = old ? old->path : kNoPath;
+      const bool old_in_fib = old && old->in_fib;
+      PathId path = kNoPath;
+      if (!s.entry.candidates.empty()) {
+        path = Acquire(ChainOf(s.entry));
+        if (path == kNoPath) return absl::ResourceExhaustedError("path table full");
+        acquired.push_back(path);
+      }
+      s.entry.path = path;
+      s.entry.in_fib = path != kNoPath && paths_[path]->usable;
+      if (s.entry.in_fib && (!old_in_fib || old_path != path)) {
+        fib_changes.push_back(Upsert(s.prefix, path));
+      } else if (!s.entry.in_fib && old_in_fib) {
+        fib_changes.push_back(Withdraw(s.prefix));
+      } else {
+        continue;
+      }
+      undo.push_back(old_in_fib ? Upsert(s.prefix, old_path) : Withdraw(s.prefix));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status = plan(v4, v4_fib, v4_undo);
+  if (status.ok()) status = plan(v6, v6_fib, v6_undo);
+  if (status.ok()) status = ApplyToFib<Ipv4Prefix>(fib_, v4_fib);
+  if (status.ok()) {
+    status = ApplyToFib<Ipv6Prefix>(fib_, v6_fib);
+    if (!status.ok()) (void)ApplyToFib<Ipv4Prefix>(fib_, v4_undo);  // restores what was there
+  }
+  if (!status.ok()) {
+    release_acquired();
+    return status;
+  }
+
+  // Commit the RIB: move prefixes from their old paths to the new ones.
+  auto commit = [&](auto& staged) {
+    for (auto& s : staged) {
+      auto& map = Map<std::decay_t<decltype(s.prefix)>>();
+      auto it = map.find(s.prefix);
+      if (it != map.end()) {
+        if (it->second.path != kNoPath) {
+          if (!it->second.in_fib) --withdrawn_;
+          RemoveUser(*paths_[it->second.path], s.prefix);
+          Release(it->second.path);
+        }
+      }
+      if (s.entry.candidates.empty()) {
+        if (it != map.end()) map.erase(it);
+        continue;
+      }
+      if (!s.entry.in_fib) ++withdrawn_;
+      AddUser(*paths_[s.entry.path], s.prefix);
+      if (it != map.end()) {
+        it->second = std::move(s.entry);
+      } else {
+        map.emplace(s.prefix, std::move(s.entry));
+      }
+    }
+  };
+  commit(v4);
+  commit(v6);
+  return absl::OkStatus();
+}
+
+absl::Status Rib::Recompute(std::span<const EgressId> egresses) {
+  if (paths_through_.size() < egress_->size()) paths_through_.resize(egress_->size());
+  absl::flat_hash_set<PathId> affected;
+  for (EgressId e : egresses) {
+    for (PathId id : paths_through_[e]) affected.insert(id);
+  }
+  std::vector<PathId> now_usable, now_unusable;
+  for (PathId id : affected) {
+    Path& path = *paths_[id];
+    PathMembers members;
+    const bool usable = egress_->Resolve(path.chain, &members);
+    if (usable) {
+      if (!path.usable || !SameMembers(members, path.members)) fib_.state->SetPath(id, members);
+      if (!path.usable) now_usable.push_back(id);
+    } else if (path.usable) {
+      now_unusable.push_back(id);
+    }
+    path.members = members;
+    path.usable = usable;
+  }
+  if (now_usable.empty() && now_unusable.empty()) return absl::OkStatus();
+
+  // The per-prefix part: only prefixes whose whole chain is down (or back).
+  std::vector<FibChange<Ipv4Prefix>> v4_fib;
+  std::vector<FibChange<Ipv6Prefix>> v6_fib;
+  for (PathId id : now_usable) {
+    for (const auto& p : paths_[id]->v4_users) v4_fib.push_back(Upsert(p, id));
+    for (const auto& p : paths_[id]->v6_users) v6_fib.push_back(Upsert(p, id));
+  }
+  for (PathId id : now_unusable) {
+    for (const auto& p : paths_[id]->v4_users) v4_fib.push_back(Withdraw(p));
+    for (const auto& p : paths_[id]->v6_users) v6_fib.push_back(Withdraw(p));
+  }
+  const absl::Status v4_status = ApplyToFib<Ipv4Prefix>(fib_, v4_fib);
+  const absl::Status v6_status = ApplyToFib<Ipv6Prefix>(fib_, v6_fib);
+  // Workers that looked up before the withdrawal may still use the path:
+  // give them nothing rather than the down neighbour.
+  for (PathId id : now_unusable) fib_.state->SetPath(id, PathMembers{});
+  auto mark = [this](auto& map, const auto& fib_changes) {
+    for (const auto& c : fib_changes) {
+      RibEntry& e = map.find(c.prefix)->second;
+      const bool in = c.op == std::decay_t<decltype(c)>::Op::kUpsert;
+      if (e.in_fib == in) continue;
+      e.in_fib = in;
+      if (in) {
+        --withdrawn_;
+      } else {
+        ++withdrawn_;
+      }
+    }
+  };
+  if (v4_status.ok()) mark(v4_, v4_fib);
+  if (v6_status.ok()) mark(v6_, v6_fib);
+  return v4_status.ok() ? v6_status : v4_status;
+}
+
+absl::Status Rib::Rerank(std::span<const EgressId> egresses) {
+  if (egresses.empty()) return absl::OkStatus();
+  absl::flat_hash_set<EgressId> changed(egresses.begin(), egresses.end());
+  auto names_changed = [&](const RibEntry& e) {
+    for (const Candidate& c : e.candidates) {
+      if (changed.contains(c.egress)) return true;
+    }
+    return false;
+  };
+  std::vector<Staged<Ipv4Prefix>> v4;
+  std::vector<Staged<Ipv6Prefix>> v6;
+  for (const auto& [p, e] : v4_) {
+    if (names_changed(e)) v4.push_back({p, e});
+  }
+  for (const auto& [p, e] : v6_) {
+    if (names_changed(e)) v6.push_back({p, e});
+  }
+  return Commit(v4, v6);
+}
+
+std::vector<std::pair<AnyPrefix, EgressId>> Rib::SourceRoutes(SourceId source) const {
+  std::vector<std::pair<AnyPrefix, EgressId>> out;
+  for (const auto& [p, e] : v4_) {
+    for (const Candidate& c : e.candidates) {
+      if (c.source == source) out.push_back({p, c.egress});
+    }
+  }
+  for (const auto& [p, e] : v6_) {
+    for (const Candidate& c : e.candidates) {
+      if (c.source == source) out.push_back({p, c.egress});
+    }
+  }
+  return out;
+}
+
+size_t Rib::CandidatesNaming(EgressId egress) const {
+  size_t n = 0;
+  for (const auto& [p, e] : v4_) {
+    for (const Candidate& c : e.candidates) n += c.egress == egress;
+  }
+  for (const auto& [p, e] : v6_) {
+    for (const Candidate& c : e.candidates) n += c.egress == egress;
+  }
+  return n;
+}
+
+size_t Rib::PathsThrough(EgressId egress) const {
+  return egress < paths_through_.size() ? paths_through_[egress].size() : 0;
+}
+
+}  // namespace edgefwd::control

@@ -1,0 +1,184 @@
+// The RIB and the shared paths it programs into the FIB.
+//
+// Each prefix keeps every candidate route (source, egress), ranked best
+// first: egress class preference, then source preference, then a stable
+// tie-break (source name, then egress name). The ranked list of distinct
+// egresses is the prefix's fallback chain, e.g. [peer-x, transit-a].
+//
+// Prefixes with the same chain share one path (one PathId): its members are
+// the first egress in the chain that has an up neighbour (for a group: its
+// slot table, with down members' slots handed to up members). The FIB maps
+// prefix -> PathId, so when a neighbour changes state only the paths whose
+// chain mentions it are recomputed and republished (one ForwardingState
+// pointer swap each): failover cost grows with the number of distinct chains
+// through the neighbour, never with the number of prefixes.
+//
+// A path with no up egress at all is "unusable": its prefixes are withdrawn
+// from the FIB so the covering route answers, and reinserted when it becomes
+// usable. That step is per prefix, but only for prefixes that have no
+// alternative left (a chain that ends in a transit rarely gets there); the
+// common failover (peer -> transit, CDN -> peering) never touches prefixes.
+// The alternative, a path that borrows its covering route's members, would
+// make the path key depend on the covering prefix and turn every covering
+// route change into a per-prefix re-key, so we chose withdrawal.
+//
+// Paths are reference counted by prefixes. An unused path is dropped from the
+// chain index at once; its PathId is cleared and reused only after a QSBR
+// grace period, so a worker holding the id from an older FIB answer never
+// reads a cleared or recycled path.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "control/control_plane.h"
+#include "control/egress.h"
+#include "dataplane/state/forwarding_state.h"
+#include "lpm/prefix.h"
+
+namespace edgefwd::control {
+
+using SourceId = uint16_t;
+using AnyPrefix = std::variant<lpm::Ipv4Prefix, lpm::Ipv6Prefix>;
+inline constexpr dataplane::PathId kNoPath = ~dataplane::PathId{0};
+
+struct PrefixHash {
+  size_t operator()(const lpm::Ipv4Prefix& p) const { return absl::HashOf(p.addr, p.len); }
+  size_t operator()(const lpm::Ipv6Prefix& p) const {
+    return absl::HashOf(absl::MakeConstSpan(p.addr.data(), p.addr.size()), p.len);
+  }
+};
+
+struct Candidate {
+  SourceId source = 0;
+  EgressId egress = 0;
+  friend bool operator==(const Candidate&, const Candidate&) = default;
+};
+
+struct RibEntry {
+  absl::InlinedVector<Candidate, 2> candidates;  // best first
+  dataplane::PathId path = kNoPath;
+  bool in_fib = false;
+};
+
+struct RouteChange {
+  enum class Op : uint8_t {
+    kAdd,      // add (source, egress) as a candidate (no-op if present)
+    kReplace,  // the source's candidates for the prefix become just `egress`
+    kRemove,   // remove the source's candidate for `egress` (or all if none)
+  };
+  Op op = Op::kAdd;
+  AnyPrefix prefix;
+  SourceId source = 0;
+  std::optional<EgressId> egress;
+};
+
+struct Source {
+  std::string name;
+  uint32_t preference = 100;  // lower wins
+};
+
+struct Path {
+  std::vector<EgressId> chain;
+  uint32_t refs = 0;
+  bool usable = false;
+  dataplane::PathMembers members;
+  absl::flat_hash_set<lpm::Ipv4Prefix, PrefixHash> v4_users;
+  absl::flat_hash_set<lpm::Ipv6Prefix, PrefixHash> v6_users;
+};
+
+struct ChainHash {
+  size_t operator()(const std::vector<EgressId>& c) const {
+    return absl::HashOf(absl::MakeConstSpan(c));
+  }
+};
+
+class Rib {
+ public:
+  Rib(const Fib& fib, EgressModel* egress, const ControlSpec* spec);
+  ~Rib();
+
+  SourceId AddSource(std::string_view name, uint32_t preference);
+  std::optional<SourceId> FindSource(std::string_view name) const;
+  const Source& source(SourceId id) const { return sources_[id]; }
+  size_t source_count() const { return sources_.size(); }
+
+  // All or nothing. Errors name the prefix (a remove of a candidate that does
+  // not exist, FIB capacity).
+  absl::Status Apply(std::span<const RouteChange> changes);
+  // Neighbour state or group membership changed: recompute the paths whose
+  // chain mentions any of `egresses`, republish changed member lists, and
+  // withdraw/reinsert the prefixes of paths that became unusable/usable.
+  absl::Status Recompute(std::span<const EgressId> egresses);
+  // Egress classes changed: re-rank every prefix naming one of `egresses`.
+  absl::Status Rerank(std::span<const EgressId> egresses);
+  // Called on the control thread after QsbrDomain::Reclaim: clears and frees
+  // the path ids whose grace period has passed.
+  void FinishReleases();
+
+  const RibEntry* Find(const lpm::Ipv4Prefix& p) const;
+  const RibEntry* Find(const lpm::Ipv6Prefix& p) const;
+  const Path* path(dataplane::PathId id) const;
+  // Every (prefix, candidate) a source contributed, for reload diffing.
+  std::vector<std::pair<AnyPrefix, EgressId>> SourceRoutes(SourceId source) const;
+  // How many candidates name the egress (to refuse removing a used one).
+  size_t CandidatesNaming(EgressId egress) const;
+  // Paths whose chain mentions the neighbour (directly or via a group).
+  size_t PathsThrough(EgressId egress) const;
+
+  size_t v4_count() const { return v4_.size(); }
+  size_t v6_count() const { return v6_.size(); }
+  size_t live_paths() const { return by_chain_.size(); }
+  size_t fib_withdrawn() const { return withdrawn_; }
+
+ private:
+  template <class P>
+  struct Staged {
+    P prefix;
+    RibEntry entry;
+  };
+  template <class P>
+  absl::flat_hash_map<P, RibEntry, PrefixHash>& Map();
+  template <class P>
+  absl::Status StageOne(const RouteChange& c, const P& p,
+                        absl::flat_hash_map<P, size_t, PrefixHash>& index,
+                        std::vector<Staged<P>>& staged);
+  absl::Status Commit(std::vector<Staged<lpm::Ipv4Prefix>>& v4,
+                      std::vector<Staged<lpm::Ipv6Prefix>>& v6);
+  void Rank(RibEntry& e) const;
+  dataplane::PathId Acquire(const std::vector<EgressId>& chain);
+  void Release(dataplane::PathId id);
+  std::vector<EgressId> ChainOf(const RibEntry& e) const;
+  template <class P>
+  void AddUser(Path& path, const P& p);
+  template <class P>
+  void RemoveUser(Path& path, const P& p);
+
+  Fib fib_;
+  EgressModel* egress_;
+  const ControlSpec* spec_;
+  std::vector<Source> sources_;
+  absl::flat_hash_map<lpm::Ipv4Prefix, RibEntry, PrefixHash> v4_;
+  absl::flat_hash_map<lpm::Ipv6Prefix, RibEntry, PrefixHash> v6_;
+
+  std::vector<std::unique_ptr<Path>> paths_;  // by PathId; null = free/retiring
+  absl::flat_hash_map<std::vector<EgressId>, dataplane::PathId, ChainHash> by_chain_;
+  std::vector<absl::flat_hash_set<dataplane::PathId>> paths_through_;  // by EgressId
+  std::vector<dataplane::PathId> free_paths_;
+  // Filled by QSBR callbacks (which may run after this Rib is gone, hence
+  // shared ownership), drained by FinishReleases.
+  std::shared_ptr<std::vector<dataplane::PathId>> grace_passed_;
+  size_t withdrawn_ = 0;  // prefixes out of the FIB because their path is unusable
+};
+
+}  // namespace edgefwd::control
