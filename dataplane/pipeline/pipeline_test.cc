@@ -1,0 +1,232 @@
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "dataplane/pipeline/ethernet.h"
+#include "dataplane/pipeline/flow_hash.h"
+#include "dataplane/pipeline/ipv4_check.h"
+#include "dataplane/pipeline/ipv6_check.h"
+#include "dataplane/pipeline/rewrite.h"
+
+namespace edgefwd::dataplane {
+namespace {
+
+// A valid IPv4 header (no options) + 8 bytes of UDP, checksum filled in.
+std::vector<uint8_t> Ipv4Packet(uint32_t src = 0x0a000001, uint32_t dst = 0xc6336401,
+                                uint8_t ttl = 64, uint8_t ihl = 5) {
+  std::vector<uint8_t> p(ihl * 4 + 8, 0);
+  p[0] = 0x40 | ihl;
+  StoreBe16(&p[2], uint16_t(p.size()));
+  p[8] = ttl;
+  p[9] = 17;
+  for (int i = 0; i < 4; ++i) p[12 + i] = uint8_t(src >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) p[16 + i] = uint8_t(dst >> (24 - 8 * i));
+  StoreBe16(&p[10], uint16_t(~OnesComplementSum(p.data(), ihl * 2)));
+  return p;
+}
+
+void Refresh(std::vector<uint8_t>& p) {
+  uint32_t ihl = p[0] & 0x0f;
+  StoreBe16(&p[10], 0);
+  StoreBe16(&p[10], uint16_t(~OnesComplementSum(p.data(), ihl * 2)));
+}
+
+Ipv4Outcome Check4(const std::vector<uint8_t>& p, const LocalAddresses& local = {}) {
+  return CheckIpv4(p.data(), uint32_t(p.size()), false, local);
+}
+
+TEST(EthernetTest, Outcomes) {
+  VlanSet vlans;
+  vlans.set(100);
+  EthernetInfo info;
+  uint8_t f[64] = {};
+  EXPECT_EQ(ParseEthernet(f, 13, vlans, &info), EthernetOutcome::kRunt);
+  StoreBe16(f + 12, kEtherTypeIpv4);
+  EXPECT_EQ(ParseEthernet(f, 60, vlans, &info), EthernetOutcome::kIpv4);
+  EXPECT_EQ(info.l3_offset, 14);
+  EXPECT_FALSE(info.tagged);
+  StoreBe16(f + 12, kEtherTypeArp);
+  EXPECT_EQ(ParseEthernet(f, 60, vlans, &info), EthernetOutcome::kArp);
+  StoreBe16(f + 12, 0x88cc);  // LLDP
+  EXPECT_EQ(ParseEthernet(f, 60, vlans, &info), EthernetOutcome::kUnsupportedEthertype);
+  StoreBe16(f + 12, kEtherTypeVlan);
+  StoreBe16(f + 14, 100);
+  StoreBe16(f + 16, kEtherTypeIpv6);
+  EXPECT_EQ(ParseEthernet(f, 17, vlans, &info), EthernetOutcome::kRunt);
+  EXPECT_EQ(ParseEthernet(f, 60, vlans, &info), EthernetOutcome::kIpv6);
+  EXPECT_EQ(info.l3_offset, 18);
+  EXPECT_TRUE(info.tagged);
+  StoreBe16(f + 14, 0x2000 | 101);  // priority bits do not matter
+  EXPECT_EQ(ParseEthernet(f, 60, vlans, &info), EthernetOutcome::kUnknownVlan);
+  StoreBe16(f + 14, 0x2000);  // priority-tagged: the port itself
+  EXPECT_EQ(ParseEthernet(f, 60, vlans, &info), EthernetOutcome::kIpv6);
+}
+
+TEST(Ipv4CheckTest, ValidPacketForwards) {
+  EXPECT_EQ(Check4(Ipv4Packet()), Ipv4Outcome::kForward);
+}
+
+TEST(Ipv4CheckTest, Rfc1812HeaderChecks) {
+  auto p = Ipv4Packet();
+  EXPECT_EQ(CheckIpv4(p.data(), 19, false, {}), Ipv4Outcome::kTruncated);
+  auto v = p;
+  v[0] = 0x65;
+  Refresh(v);
+  EXPECT_EQ(Check4(v), Ipv4Outcome::kBadVersion);
+  auto ihl = p;
+  ihl[0] = 0x44;
+  EXPECT_EQ(Check4(ihl), Ipv4Outcome::kBadIhl);
+  auto sum = p;
+  sum[10] ^= 1;
+  EXPECT_EQ(Check4(sum), Ipv4Outcome::kBadChecksum);
+  EXPECT_EQ(CheckIpv4(sum.data(), uint32_t(sum.size()), true, {}), Ipv4Outcome::kForward)
+      << "a NIC-verified checksum is not checked again";
+  auto tl = p;
+  StoreBe16(&tl[2], 19);
+  Refresh(tl);
+  EXPECT_EQ(Check4(tl), Ipv4Outcome::kBadTotalLength);
+  auto longer = p;
+  StoreBe16(&longer[2], uint16_t(p.size() + 1));
+  Refresh(longer);
+  EXPECT_EQ(Check4(longer), Ipv4Outcome::kTruncated);
+  auto opts = Ipv4Packet(0x0a000001, 0xc6336401, 64, 6);
+  EXPECT_EQ(CheckIpv4(opts.data(), 22, false, {}), Ipv4Outcome::kTruncated);  // IHL beyond frame
+  EXPECT_EQ(Check4(opts), Ipv4Outcome::kOptions);
+}
+
+TEST(Ipv4CheckTest, AddressesAndTtl) {
+  LocalAddresses local;
+  local.v4[local.v4_count++] = 0xc0000201;
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0xc0000201, 1), local), Ipv4Outcome::kForUs)
+      << "local delivery comes before the TTL check";
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0x08080808, 1)), Ipv4Outcome::kTtlExpired);
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0x08080808, 0)), Ipv4Outcome::kTtlExpired);
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0x08080808, 2)), Ipv4Outcome::kForward);
+  EXPECT_EQ(Check4(Ipv4Packet(0x7f000001, 0x08080808)), Ipv4Outcome::kMartianSource);
+  EXPECT_EQ(Check4(Ipv4Packet(0xe0000001, 0x08080808)), Ipv4Outcome::kMartianSource);
+  EXPECT_EQ(Check4(Ipv4Packet(0x00000001, 0x08080808)), Ipv4Outcome::kMartianSource);
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0x7f000001)), Ipv4Outcome::kMartianDestination);
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0xf0000001)), Ipv4Outcome::kMartianDestination);
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0xe0000005)), Ipv4Outcome::kMulticast);
+  EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0xffffffff)), Ipv4Outcome::kMulticast);
+}
+
+std::vector<uint8_t> Ipv6Packet(uint8_t hop_limit = 64) {
+  std::vector<uint8_t> p(48, 0);
+  p[0] = 0x60;
+  StoreBe16(&p[4], 8);
+  p[6] = 17;
+  p[7] = hop_limit;
+  p[8] = 0x20, p[9] = 0x01, p[10] = 0x0d, p[11] = 0xb8, p[23] = 1;    // 2001:db8::1
+  p[24] = 0x20, p[25] = 0x01, p[26] = 0x0d, p[27] = 0xb9, p[39] = 2;  // 2001:db9::2
+  return p;
+}
+
+Ipv6Outcome Check6(const std::vector<uint8_t>& p, const LocalAddresses& local = {}) {
+  return CheckIpv6(p.data(), uint32_t(p.size()), local);
+}
+
+TEST(Ipv6CheckTest, Outcomes) {
+  EXPECT_EQ(Check6(Ipv6Packet()), Ipv6Outcome::kForward);
+  EXPECT_EQ(CheckIpv6(Ipv6Packet().data(), 39, {}), Ipv6Outcome::kTruncated);
+  EXPECT_EQ(CheckIpv6(Ipv6Packet().data(), 47, {}), Ipv6Outcome::kTruncated);  // payload length
+  auto v = Ipv6Packet();
+  v[0] = 0x40;
+  EXPECT_EQ(Check6(v), Ipv6Outcome::kBadVersion);
+  EXPECT_EQ(Check6(Ipv6Packet(1)), Ipv6Outcome::kHopLimitExpired);
+  EXPECT_EQ(Check6(Ipv6Packet(0)), Ipv6Outcome::kHopLimitExpired);
+  auto mc = Ipv6Packet();
+  mc[24] = 0xff;
+  EXPECT_EQ(Check6(mc), Ipv6Outcome::kMulticast);
+  auto ll = Ipv6Packet();
+  ll[24] = 0xfe, ll[25] = 0x80;
+  EXPECT_EQ(Check6(ll), Ipv6Outcome::kForUs);
+  auto llsrc = Ipv6Packet();
+  llsrc[8] = 0xfe, llsrc[9] = 0x80;
+  EXPECT_EQ(Check6(llsrc), Ipv6Outcome::kMartianSource);
+  auto unspec = Ipv6Packet();
+  std::fill(unspec.begin() + 8, unspec.begin() + 24, 0);
+  EXPECT_EQ(Check6(unspec), Ipv6Outcome::kMartianSource);
+  auto loop = Ipv6Packet();
+  std::fill(loop.begin() + 24, loop.begin() + 40, 0);
+  loop[39] = 1;
+  EXPECT_EQ(Check6(loop), Ipv6Outcome::kMartianDestination);
+  LocalAddresses local;
+  std::copy(loop.begin() + 24, loop.begin() + 40, local.v6[0].begin());
+  auto ours = Ipv6Packet(1);
+  std::copy(ours.begin() + 24, ours.begin() + 40, local.v6[0].begin());
+  local.v6_count = 1;
+  EXPECT_EQ(Check6(ours, local), Ipv6Outcome::kForUs);
+}
+
+// RFC 1624: the incremental update equals a full recomputation.
+TEST(RewriteTest, TtlDecrementKeepsChecksumValid) {
+  std::mt19937 rng(1);
+  for (int i = 0; i < 10000; ++i) {
+    auto p = Ipv4Packet(rng(), rng(), uint8_t(2 + rng() % 254));
+    p[4] = uint8_t(rng()), p[5] = uint8_t(rng());  // vary the id, hence the sum
+    Refresh(p);
+    DecrementTtl(p.data());
+    ASSERT_EQ(OnesComplementSum(p.data(), 10), 0xffff) << "iteration " << i;
+    auto full = p;
+    Refresh(full);
+    // Both forms of zero (0x0000 / 0xffff) verify; RFC 1624 never yields
+    // 0x0000 where the full computation gives 0xffff... except equal sums.
+    EXPECT_EQ(OnesComplementSum(full.data(), 10), 0xffff);
+  }
+}
+
+TEST(RewriteTest, EthernetTagChanges) {
+  Adjacency adj;
+  adj.dst_mac = {2, 0, 0, 0, 0, 0xd};
+  adj.src_mac = {2, 0, 0, 0, 0, 0x5};
+  EXPECT_EQ(TagChangeFor(false, 0), TagChange::kKeep);
+  EXPECT_EQ(TagChangeFor(true, 7), TagChange::kKeep);
+  EXPECT_EQ(TagChangeFor(false, 7), TagChange::kAdd);
+  EXPECT_EQ(TagChangeFor(true, 0), TagChange::kRemove);
+
+  // Untagged in, tagged out: the frame grew 4 bytes in front.
+  uint8_t buf[32] = {};
+  uint8_t* old_frame = buf + 4;
+  StoreBe16(old_frame + 12, kEtherTypeIpv4);
+  adj.vlan = 300;
+  WriteEthernet(buf, adj, TagChange::kAdd);
+  EXPECT_EQ(buf[5], 0xd);
+  EXPECT_EQ(buf[11], 0x5);
+  EXPECT_EQ(LoadBe16(buf + 12), kEtherTypeVlan);
+  EXPECT_EQ(LoadBe16(buf + 14), 300);
+  EXPECT_EQ(LoadBe16(buf + 16), kEtherTypeIpv4);
+
+  // Tagged in, tagged out: the priority bits stay.
+  StoreBe16(buf + 14, 0xa000 | 5);
+  adj.vlan = 9;
+  WriteEthernet(buf, adj, TagChange::kKeep);
+  EXPECT_EQ(LoadBe16(buf + 14), 0xa000 | 9);
+
+  // Tagged in, untagged out: the frame starts 4 bytes later.
+  uint8_t tagged[32] = {};
+  StoreBe16(tagged + 12, kEtherTypeVlan);
+  StoreBe16(tagged + 14, 5);
+  StoreBe16(tagged + 16, kEtherTypeIpv6);
+  adj.vlan = 0;
+  WriteEthernet(tagged + 4, adj, TagChange::kRemove);
+  EXPECT_EQ(tagged[4 + 5], 0xd);
+  EXPECT_EQ(LoadBe16(tagged + 4 + 12), kEtherTypeIpv6);
+}
+
+TEST(FlowHashTest, SameFlowSameMemberAndSpread) {
+  auto a = Ipv4Packet(0x0a000001, 0xc6336401);
+  auto b = a;
+  EXPECT_EQ(FlowHashIpv4(a.data(), uint32_t(a.size())), FlowHashIpv4(b.data(), uint32_t(b.size())));
+  uint32_t hits[4] = {};
+  for (uint32_t s = 0; s < 4000; ++s) {
+    auto p = Ipv4Packet(0x0a000000 + s, 0xc6336401);
+    ++hits[PickMember(FlowHashIpv4(p.data(), uint32_t(p.size())), 4)];
+  }
+  for (uint32_t h : hits) EXPECT_GT(h, 800u);
+  for (uint32_t h = 0; h < 1000; ++h) EXPECT_LT(PickMember(h * 4294967u, 3), 3u);
+}
+
+}  // namespace
+}  // namespace edgefwd::dataplane

@@ -1,0 +1,51 @@
+// Pipeline step 5: rewrite a packet for its next hop: TTL / hop limit minus
+// one (IPv4 checksum updated incrementally, RFC 1624) and the Ethernet
+// header for the adjacency (MACs, 802.1Q tag added, changed or removed).
+// Byte-level so it is testable without DPDK; the caller moves the frame
+// start by +-4 bytes (rte_pktmbuf_prepend / adj) when the tag changes.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "dataplane/pipeline/bytes.h"
+#include "dataplane/pipeline/ethernet.h"
+#include "dataplane/state/forwarding_state.h"
+
+namespace edgefwd::dataplane {
+
+enum class TagChange : int8_t { kRemove = -1, kKeep = 0, kAdd = 1 };
+
+// How the frame start moves: kAdd needs 4 bytes of headroom in front,
+// kRemove drops the first 4 bytes. In both cases the bytes from the
+// EtherType of the payload onwards stay where they are.
+inline TagChange TagChangeFor(bool tagged_in, uint16_t vlan_out) {
+  if (tagged_in == (vlan_out != 0)) return TagChange::kKeep;
+  return vlan_out != 0 ? TagChange::kAdd : TagChange::kRemove;
+}
+
+// `frame` is the (possibly moved) frame start. Writes MACs and, for a tagged
+// egress, the 802.1Q tag. A kept tag keeps its priority bits.
+inline void WriteEthernet(uint8_t* frame, const Adjacency& adj, TagChange change) {
+  std::memcpy(frame, adj.dst_mac.data(), 6);
+  std::memcpy(frame + 6, adj.src_mac.data(), 6);
+  if (adj.vlan == 0) return;
+  uint16_t pcp = change == TagChange::kKeep ? (LoadBe16(frame + 14) & 0xf000) : 0;
+  StoreBe16(frame + 12, kEtherTypeVlan);
+  StoreBe16(frame + 14, pcp | adj.vlan);
+}
+
+// RFC 1812 §5.3.1 "the router MUST decrement the TTL by one"; the checksum is
+// patched for the changed 16-bit word (TTL, protocol), RFC 1624 eqn. 3.
+inline void DecrementTtl(uint8_t* ipv4) {
+  uint16_t old_word = LoadBe16(ipv4 + 8);
+  ipv4[8] -= 1;
+  uint16_t new_word = LoadBe16(ipv4 + 8);
+  StoreBe16(ipv4 + 10, IncrementalChecksum(LoadBe16(ipv4 + 10), old_word, new_word));
+}
+
+inline void DecrementHopLimit(uint8_t* ipv6) {
+  ipv6[7] -= 1;
+}
+
+}  // namespace edgefwd::dataplane

@@ -1,0 +1,89 @@
+// A forwarding worker: polls its rx queues on a dedicated lcore and runs each
+// burst to completion (parse, check, look up, rewrite, transmit). Reads the
+// FIB without locks and reports a quiescent state every loop turn.
+#pragma once
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/counters.h"
+#include "dataplane/pipeline/ethernet.h"
+#include "dataplane/pipeline/local_addresses.h"
+#include "dataplane/state/forwarding_state.h"
+#include "lpm/ipv4_table.h"
+#include "lpm/ipv6_table.h"
+#include "lpm/qsbr.h"
+
+namespace edgefwd::dataplane {
+
+inline constexpr uint16_t kBurst = 32;
+inline constexpr uint16_t kPrefetchAhead = 3;
+
+// What every worker reads about a port; written before workers start.
+struct PortEnv {
+  bool configured = false;
+  bool rx_checksum_offload = false;  // the NIC marks IPv4 header checksums
+  uint32_t mtu = 0;                  // L3 MTU on egress
+  VlanSet vlans;                     // VLANs accepted on ingress
+};
+
+// Shared, read-only while workers run (the FIB behind the pointers changes
+// through its own lock-free protocol).
+struct WorkerEnv {
+  const lpm::Ipv4Table* v4 = nullptr;
+  const lpm::Ipv6Table* v6 = nullptr;
+  const ForwardingState* state = nullptr;
+  lpm::QsbrDomain* qsbr = nullptr;
+  LocalAddresses local;
+  PortEnv ports[kMaxPorts];
+  std::atomic<bool> stop{false};
+};
+
+struct RxQueueId {
+  uint16_t port = 0;
+  uint16_t queue = 0;
+};
+
+class Worker {
+ public:
+  // `counters` and `punt_ring` are owned by the daemon and outlive the
+  // worker; `tx_queue` is this worker's own queue on every port.
+  Worker(WorkerEnv* env, std::vector<RxQueueId> rx, uint16_t tx_queue, WorkerCounters* counters,
+         rte_ring* punt_ring, lpm::QsbrDomain::ReaderId reader);
+
+  // The lcore body; returns when env->stop is set, after draining tx.
+  int Run();
+  static int RunOnLcore(void* worker) { return static_cast<Worker*>(worker)->Run(); }
+
+  // Runs one burst through the pipeline (also used by tests).
+  void ProcessBurst(uint16_t in_port, rte_mbuf** pkts, uint16_t n);
+  void FlushAll();
+
+ private:
+  struct TxBuffer {
+    uint16_t count = 0;
+    rte_mbuf* pkts[kBurst];
+  };
+  struct Meta {
+    uint16_t l3_offset;
+    bool tagged;
+  };
+
+  void Dispose(rte_mbuf* m, Reason reason);
+  void Forward(rte_mbuf* m, const Meta& meta, lpm::NextHop nh, bool ipv4);
+  void Flush(uint16_t port);
+
+  WorkerEnv* env_;
+  std::vector<RxQueueId> rx_;
+  uint16_t tx_queue_;
+  WorkerCounters* counters_;
+  rte_ring* punt_ring_;
+  lpm::QsbrDomain::ReaderId reader_;
+  TxBuffer tx_[kMaxPorts];
+};
+
+}  // namespace edgefwd::dataplane
