@@ -136,6 +136,7 @@ uint64_t FibMaxNh(rte_fib_dir24_8_nh_sz sz) {
 struct Fib {
   rte_fib* fib = nullptr;
   uint64_t no_route = 0;  // default_nh: a value no route uses
+  uint64_t tbl8 = 0;      // groups in the pool
   double build_s = 0;
   double memory_mib = 0;
   std::string error;
@@ -144,10 +145,13 @@ struct Fib {
   }
 };
 
+// The first size tried for the tbl8 pool is what the table needs; DPDK
+// reserves groups more conservatively than it uses them (per route, against
+// its covering route), so on ENOSPC the pool grows by half and the build
+// starts over, up to what the entry size can index.
 std::unique_ptr<Fib> BuildFib(const Family4& f, rte_fib_dir24_8_nh_sz sz) {
   auto out = std::make_unique<Fib>();
-  uint64_t max_nh = FibMaxNh(sz);
-  uint64_t tbl8 = f.tbl8_needed * 5 / 4 + 64;
+  const uint64_t max_nh = FibMaxNh(sz);
   if (f.egress_count >= max_nh) {
     out->error = "next-hop ids do not fit";
     return out;
@@ -157,33 +161,42 @@ std::unique_ptr<Fib> BuildFib(const Family4& f, rte_fib_dir24_8_nh_sz sz) {
                  std::to_string(SizeBytes(sz)) + "-byte entries allow " + std::to_string(max_nh);
     return out;
   }
-  tbl8 = std::min(tbl8, max_nh);
-  rte_fib_conf conf{};
-  conf.type = RTE_FIB_DIR24_8;
-  conf.default_nh = max_nh;
-  conf.max_routes = static_cast<int>(f.routes->size() + 1024);
-  conf.dir24_8.nh_sz = sz;
-  conf.dir24_8.num_tbl8 = static_cast<uint32_t>(tbl8);
-  out->no_route = max_nh;
-  size_t heap0 = DpdkHeapBytes();
-  auto t0 = Clock::now();
-  out->fib = rte_fib_create(UniqueName("bf").c_str(), SOCKET_ID_ANY, &conf);
-  if (out->fib == nullptr) {
-    out->error = "rte_fib_create: " + ErrnoText();
-    return out;
-  }
-  uint64_t failures = 0;
-  for (const auto& r : *f.routes) {
-    failures += rte_fib_add(out->fib, r.prefix.addr, r.prefix.len, r.next_hop) != 0;
-  }
-  out->build_s = SecondsSince(t0);
-  out->memory_mib = MiB(DpdkHeapBytes() - heap0);
-  if (failures > 0) {
-    out->error = std::to_string(failures) + " rte_fib_add calls failed";
+  uint64_t tbl8 = std::min<uint64_t>(f.tbl8_needed * 5 / 4 + 64, max_nh);
+  for (;;) {
+    rte_fib_conf conf{};
+    conf.type = RTE_FIB_DIR24_8;
+    conf.default_nh = max_nh;
+    conf.max_routes = static_cast<int>(f.routes->size() + 1024);
+    conf.dir24_8.nh_sz = sz;
+    conf.dir24_8.num_tbl8 = static_cast<uint32_t>(tbl8);
+    out->no_route = max_nh;
+    out->tbl8 = tbl8;
+    size_t heap0 = DpdkHeapBytes();
+    auto t0 = Clock::now();
+    out->fib = rte_fib_create(UniqueName("bf").c_str(), SOCKET_ID_ANY, &conf);
+    if (out->fib == nullptr) {
+      out->error = "rte_fib_create: " + ErrnoText();
+      return out;
+    }
+    uint64_t failures = 0;
+    int first_error = 0;
+    for (const auto& r : *f.routes) {
+      int rc = rte_fib_add(out->fib, r.prefix.addr, r.prefix.len, r.next_hop);
+      if (rc != 0 && failures++ == 0) first_error = rc;
+    }
+    out->build_s = SecondsSince(t0);
+    out->memory_mib = MiB(DpdkHeapBytes() - heap0);
+    if (failures == 0) return out;
     rte_fib_free(out->fib);
     out->fib = nullptr;
+    if (first_error != -ENOSPC || tbl8 == max_nh) {
+      out->error = std::to_string(failures) +
+                   " rte_fib_add calls failed (first: " + rte_strerror(-first_error) + ", " +
+                   std::to_string(tbl8) + " tbl8 groups)";
+      return out;
+    }
+    tbl8 = std::min(tbl8 * 3 / 2, max_nh);
   }
-  return out;
 }
 
 auto FibLookup(rte_fib* fib) {
@@ -244,6 +257,7 @@ void RunRteFib(const Family4& f, const BenchConfig& cfg, FamilyResult* out, uint
       out->structures.push_back(r);
       continue;
     }
+    r.variant += ", tbl8s=" + std::to_string(fib->tbl8);
     r.build_s = fib->build_s;
     r.memory_mib = fib->memory_mib;
     std::vector<lpm::NextHop> got(f.sample.size());
@@ -277,8 +291,14 @@ void RunRteFib(const Family4& f, const BenchConfig& cfg, FamilyResult* out, uint
 }  // namespace
 
 void RunDpdk4(const Family4& f, const BenchConfig& cfg, FamilyResult* out, uint64_t* sink) {
-  RunRteLpm(f, cfg, out, sink);
-  RunRteFib(f, cfg, out, sink);
+  if (!cfg.Skips("rte_lpm")) {
+    Progress("rte_lpm: build (slow: its rule table is scanned linearly), lookups, updates");
+    RunRteLpm(f, cfg, out, sink);
+  }
+  if (!cfg.Skips("rte_fib")) {
+    Progress("rte_fib: screening next-hop sizes x lookup functions, then the best two");
+    RunRteFib(f, cfg, out, sink);
+  }
 }
 
 }  // namespace edgefwd::bench

@@ -112,7 +112,8 @@ uint64_t Fib6MaxNh(rte_fib_trie_nh_sz sz) {
 
 struct Fib6 {
   rte_fib6* fib = nullptr;
-  uint64_t no_route = 0;
+  uint64_t no_route = 0;  // default_nh: a value no route uses
+  uint64_t tbl8 = 0;      // groups in the pool
   double build_s = 0;
   double memory_mib = 0;
   std::string error;
@@ -121,10 +122,13 @@ struct Fib6 {
   }
 };
 
+// The first size tried for the tbl8 pool is what the table needs; DPDK
+// reserves groups more conservatively than it uses them (per route, against
+// its covering route), so on ENOSPC the pool grows by half and the build
+// starts over, up to what the entry size can index.
 std::unique_ptr<Fib6> BuildFib6(const Family6& f, rte_fib_trie_nh_sz sz) {
   auto out = std::make_unique<Fib6>();
-  uint64_t max_nh = Fib6MaxNh(sz);
-  uint64_t tbl8 = f.tbl8_needed * 5 / 4 + 64;
+  const uint64_t max_nh = Fib6MaxNh(sz);
   if (f.egress_count >= max_nh) {
     out->error = "next-hop ids do not fit";
     return out;
@@ -134,33 +138,42 @@ std::unique_ptr<Fib6> BuildFib6(const Family6& f, rte_fib_trie_nh_sz sz) {
                  std::to_string(SizeBytes(sz)) + "-byte entries allow " + std::to_string(max_nh);
     return out;
   }
-  tbl8 = std::min(tbl8, max_nh);
-  rte_fib6_conf conf{};
-  conf.type = RTE_FIB6_TRIE;
-  conf.default_nh = max_nh;
-  conf.max_routes = static_cast<int>(f.routes->size() + 1024);
-  conf.trie.nh_sz = sz;
-  conf.trie.num_tbl8 = static_cast<uint32_t>(tbl8);
-  out->no_route = max_nh;
-  size_t heap0 = DpdkHeapBytes();
-  auto t0 = Clock::now();
-  out->fib = rte_fib6_create(UniqueName("bf6").c_str(), SOCKET_ID_ANY, &conf);
-  if (out->fib == nullptr) {
-    out->error = "rte_fib6_create: " + ErrnoText();
-    return out;
-  }
-  uint64_t failures = 0;
-  for (const auto& r : *f.routes) {
-    failures += rte_fib6_add(out->fib, r.prefix.addr.data(), r.prefix.len, r.next_hop) != 0;
-  }
-  out->build_s = SecondsSince(t0);
-  out->memory_mib = MiB(DpdkHeapBytes() - heap0);
-  if (failures > 0) {
-    out->error = std::to_string(failures) + " rte_fib6_add calls failed";
+  uint64_t tbl8 = std::min<uint64_t>(f.tbl8_needed * 5 / 4 + 64, max_nh);
+  for (;;) {
+    rte_fib6_conf conf{};
+    conf.type = RTE_FIB6_TRIE;
+    conf.default_nh = max_nh;
+    conf.max_routes = static_cast<int>(f.routes->size() + 1024);
+    conf.trie.nh_sz = sz;
+    conf.trie.num_tbl8 = static_cast<uint32_t>(tbl8);
+    out->no_route = max_nh;
+    out->tbl8 = tbl8;
+    size_t heap0 = DpdkHeapBytes();
+    auto t0 = Clock::now();
+    out->fib = rte_fib6_create(UniqueName("bf6").c_str(), SOCKET_ID_ANY, &conf);
+    if (out->fib == nullptr) {
+      out->error = "rte_fib6_create: " + ErrnoText();
+      return out;
+    }
+    uint64_t failures = 0;
+    int first_error = 0;
+    for (const auto& r : *f.routes) {
+      int rc = rte_fib6_add(out->fib, r.prefix.addr.data(), r.prefix.len, r.next_hop);
+      if (rc != 0 && failures++ == 0) first_error = rc;
+    }
+    out->build_s = SecondsSince(t0);
+    out->memory_mib = MiB(DpdkHeapBytes() - heap0);
+    if (failures == 0) return out;
     rte_fib6_free(out->fib);
     out->fib = nullptr;
+    if (first_error != -ENOSPC || tbl8 == max_nh) {
+      out->error = std::to_string(failures) +
+                   " rte_fib6_add calls failed (first: " + rte_strerror(-first_error) + ", " +
+                   std::to_string(tbl8) + " tbl8 groups)";
+      return out;
+    }
+    tbl8 = std::min(tbl8 * 3 / 2, max_nh);
   }
-  return out;
 }
 
 auto Fib6Lookup(rte_fib6* fib) {
@@ -221,6 +234,7 @@ void RunRteFib6(const Family6& f, const BenchConfig& cfg, FamilyResult* out, uin
       out->structures.push_back(r);
       continue;
     }
+    r.variant += ", tbl8s=" + std::to_string(fib->tbl8);
     r.build_s = fib->build_s;
     r.memory_mib = fib->memory_mib;
     std::vector<lpm::NextHop> got(f.sample.size());
@@ -253,8 +267,14 @@ void RunRteFib6(const Family6& f, const BenchConfig& cfg, FamilyResult* out, uin
 }  // namespace
 
 void RunDpdk6(const Family6& f, const BenchConfig& cfg, FamilyResult* out, uint64_t* sink) {
-  RunRteLpm6(f, cfg, out, sink);
-  RunRteFib6(f, cfg, out, sink);
+  if (!cfg.Skips("rte_lpm6")) {
+    Progress("rte_lpm6: build, lookups, updates");
+    RunRteLpm6(f, cfg, out, sink);
+  }
+  if (!cfg.Skips("rte_fib6")) {
+    Progress("rte_fib6: screening next-hop sizes x lookup functions, then the best two");
+    RunRteFib6(f, cfg, out, sink);
+  }
 }
 
 }  // namespace edgefwd::bench

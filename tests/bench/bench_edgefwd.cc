@@ -62,6 +62,7 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
   r.variant = hugepage_memory ? "rte_malloc memory" : "heap memory";
   lpm::QsbrDomain qsbr(4);
 
+  Progress("edgefwd: build, spot check, lookups");
   // Full-table build: create + one Apply with every route.
   std::vector<Change> changes;
   changes.reserve(routes.size());
@@ -116,6 +117,7 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
     }
   }
 
+  Progress("edgefwd: single-route updates, alone and with a concurrent reader");
   // Single-route changes, the writer reclaiming as the control thread would.
   uint64_t since_reclaim = 0;
   auto remove = [&](size_t i) {

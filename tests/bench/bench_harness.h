@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <string>
@@ -23,7 +24,11 @@ struct BenchConfig {
   size_t sample = 200'000;  // spot-check addresses per family
   bool quick = false;
   uint64_t seed = 1;
-  int reader_core = 0;  // core of the concurrent reader thread in the churn test
+  int reader_core = 0;            // core of the concurrent reader thread in the churn test
+  std::vector<std::string> skip;  // DPDK structures left out: rte_lpm, rte_fib, rte_lpm6, rte_fib6
+  bool Skips(const std::string& name) const {
+    return std::find(skip.begin(), skip.end(), name) != skip.end();
+  }
 };
 
 inline constexpr size_t kBatches[] = {8, 32, 64};
@@ -31,6 +36,12 @@ inline constexpr size_t kBatches[] = {8, 32, 64};
 using Clock = std::chrono::steady_clock;
 inline double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Progress to stderr, with seconds since the first call.
+inline void Progress(const std::string& what) {
+  static const Clock::time_point start = Clock::now();
+  std::fprintf(stderr, "[%6.1f s] %s\n", SecondsSince(start), what.c_str());
 }
 
 inline double MiB(size_t bytes) {

@@ -4,7 +4,8 @@
 //
 //   edgefwd-bench-lpm [--routes4 F] [--routes6 F] [--synthetic] [--json] [--quick]
 //                     [--lcore N] [--reader-core N] [--family 4|6|both] [--no-dpdk]
-//                     [--no-huge] [--heap-memory] [--seed N]
+//                     [--skip rte_lpm,rte_fib,rte_lpm6,rte_fib6] [--no-huge] [--heap-memory]
+//                     [--seed N]
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <unistd.h>
@@ -46,7 +47,8 @@ struct Options {
   std::fprintf(stderr,
                "edgefwd-bench-lpm: %s\nusage: edgefwd-bench-lpm [--routes4 FILE] [--routes6 FILE] "
                "[--synthetic] [--json] [--quick] [--lcore N] [--reader-core N] [--family 4|6|both] "
-               "[--no-dpdk] [--no-huge] [--heap-memory] [--seed N]\n",
+               "[--no-dpdk] [--skip rte_lpm,rte_fib,rte_lpm6,rte_fib6] [--no-huge] [--heap-memory] "
+               "[--seed N]\n",
                why);
   std::exit(2);
 }
@@ -88,6 +90,18 @@ Options ParseArgs(int argc, char** argv) {
       o.cfg.reader_core = static_cast<int>(number());
     } else if (a == "--seed") {
       o.cfg.seed = static_cast<uint64_t>(number());
+    } else if (a == "--skip") {
+      std::string v = value();
+      for (size_t start = 0; start <= v.size();) {
+        size_t comma = std::min(v.find(',', start), v.size());
+        std::string name = v.substr(start, comma - start);
+        if (name != "rte_lpm" && name != "rte_fib" && name != "rte_lpm6" && name != "rte_fib6") {
+          Usage(("--skip takes rte_lpm, rte_fib, rte_lpm6, rte_fib6 (comma-separated), not " + name)
+                    .c_str());
+        }
+        o.cfg.skip.push_back(name);
+        start = comma + 1;
+      }
     } else if (a == "--family") {
       std::string v = value();
       if (v == "4")
@@ -215,6 +229,7 @@ lpm::Ipv6Address Last6(const Route6& r) {
 
 int Main(int argc, char** argv) {
   Options o = ParseArgs(argc, argv);
+  Progress("loading the table");
   RouteSet rs;
   if (o.synthetic) {
     rs = SyntheticRoutes(900'000, 180'000, o.cfg.seed);
@@ -276,8 +291,8 @@ int Main(int argc, char** argv) {
     Family4 f = MakeFamily<Route4, lpm::Ipv4Address, ReferenceLpm4>(
         rs.v4, static_cast<uint32_t>(rs.egress_names.size()), trace4, tbl8_4, o.cfg, o.cfg.seed,
         MakeTrace4, Random4, Last4);
-    std::fprintf(stderr, "ipv4: traces and sample ready in %.1f s; %zu tbl8 groups needed\n",
-                 SecondsSince(t0), tbl8_4);
+    Progress(absl::StrFormat("ipv4: traces and sample ready in %.1f s; %zu tbl8 groups needed",
+                             SecondsSince(t0), tbl8_4));
     FamilyResult r;
     r.family = "ipv4";
     r.routes = rs.v4.size();
@@ -292,8 +307,8 @@ int Main(int argc, char** argv) {
     Family6 f = MakeFamily<Route6, lpm::Ipv6Address, ReferenceLpm6>(
         rs.v6, static_cast<uint32_t>(rs.egress_names.size()), trace6, tbl8_6, o.cfg,
         o.cfg.seed + 1000, MakeTrace6, Random6, Last6);
-    std::fprintf(stderr, "ipv6: traces and sample ready in %.1f s; %zu tbl8 groups needed\n",
-                 SecondsSince(t0), tbl8_6);
+    Progress(absl::StrFormat("ipv6: traces and sample ready in %.1f s; %zu tbl8 groups needed",
+                             SecondsSince(t0), tbl8_6));
     FamilyResult r;
     r.family = "ipv6";
     r.routes = rs.v6.size();

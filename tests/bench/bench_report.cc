@@ -89,7 +89,7 @@ void PrintFamily(const FamilyResult& fam, const RunInfo& info) {
       std::printf("%s\n", line.c_str());
     }
   }
-  std::printf("\n%-16s %-22s %10s %9s %11s %11s  %s\n", "structure", "variant", "memory MiB",
+  std::printf("\n%-16s %-32s %10s %9s %11s %11s  %s\n", "structure", "variant", "memory MiB",
               "build s", "updates/s", "spot check", "notes");
   for (const auto& s : fam.structures) {
     std::string check =
@@ -100,7 +100,7 @@ void PrintFamily(const FamilyResult& fam, const RunInfo& info) {
       notes += absl::StrFormat(" %lu update calls failed",
                                static_cast<unsigned long>(s.update_failures));
     }
-    std::printf("%-16s %-22s %10s %9s %11s %11s  %s\n", s.name.c_str(), s.variant.c_str(),
+    std::printf("%-16s %-32s %10s %9s %11s %11s  %s\n", s.name.c_str(), s.variant.c_str(),
                 Num(s.memory_mib).c_str(), Num(s.build_s, 3).c_str(), Rate(s.updates_per_s).c_str(),
                 check.c_str(), notes.c_str());
   }
