@@ -73,7 +73,7 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
   const auto& a = req.args;
   const bool json = req.json;
   const std::string& cmd = a[0];
-  auto arg = [&](size_t i) -> std::string_view { return i < a.size() ? a[i] : ""; };
+  auto arg = [&](size_t i) { return i < a.size() ? std::string_view(a[i]) : std::string_view(); };
 
   // Names of the neighbours behind a member list, for display.
   auto member_names = [&](const dataplane::PathMembers& m) {

@@ -1,0 +1,123 @@
+// Reload: a re-read config is applied as a difference; a bad one changes
+// nothing.
+#include <string>
+
+#include "control/test/fixture.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace edgefwd::control {
+namespace {
+
+using testing::Exec;
+using ::testing::HasSubstr;
+using testing::Reply;
+
+class ReloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec_ = testing::StandardSpec();
+    file_ = testing::WriteTempFile("reload_" + std::to_string(::getpid()) + ".routes",
+                                   "0.0.0.0/0 transit-a\n"
+                                   "10.0.0.0/8 peer-x\n"
+                                   "10.0.0.0/8 transit-b\n"
+                                   "20.0.0.0/8 peer-y\n"
+                                   "30.0.0.0/8 cdn-1\n");
+    spec_.route_files = {file_};
+    auto cp = ControlPlane::Create(spec_, fib_.fib());
+    ASSERT_TRUE(cp.ok()) << cp.status();
+    cp_ = std::move(*cp);
+    ASSERT_TRUE(cp_->LoadRouteFiles().ok());
+    cp_->SetReloadProvider([this]() -> absl::StatusOr<ControlSpec> { return next_; });
+  }
+  lpm::NextHop FibOf(const char* prefix) {
+    auto nh = fib_.v4->Find(*lpm::ParseIpv4Prefix(prefix));
+    return nh ? *nh : lpm::kNoRoute;
+  }
+  testing::TestFib fib_;
+  ControlSpec spec_;
+  ControlSpec next_;
+  std::string file_;
+  std::unique_ptr<ControlPlane> cp_;
+};
+
+TEST_F(ReloadTest, AppliesOnlyTheDifference) {
+  EXPECT_EQ(fib_.One("10.1.1.1"), "peer-x");
+  const lpm::NextHop ten = FibOf("10.0.0.0/8");
+  const lpm::NextHop def = FibOf("0.0.0.0/0");
+  testing::WriteTempFile("reload_" + std::to_string(::getpid()) + ".routes",
+                         "0.0.0.0/0 transit-a\n"
+                         "10.0.0.0/8 peer-x\n"
+                         "10.0.0.0/8 transit-b\n"
+                         "20.0.0.0/8 transit-ecmp\n"  // egress changed
+                         "40.0.0.0/8 cdn-1\n");       // 30/8 removed, 40/8 added
+  next_ = spec_;
+  Reply r = Exec(*cp_, "v1 reload");
+  ASSERT_TRUE(r.ok) << r.error;
+  // Unchanged routes kept their FIB entry (same shared path).
+  EXPECT_EQ(FibOf("10.0.0.0/8"), ten);
+  EXPECT_EQ(FibOf("0.0.0.0/0"), def);
+  EXPECT_EQ(fib_.One("20.1.1.1"), "transit-a,transit-b");
+  EXPECT_EQ(fib_.One("30.1.1.1"), "transit-a");  // default now
+  EXPECT_EQ(fib_.One("40.1.1.1"), "cdn-1");
+  EXPECT_EQ(cp_->route_count(), 4u);
+}
+
+TEST_F(ReloadTest, NeighbourChangesMoveToAFreshAdjacency) {
+  const auto before = *fib_.state.path(FibOf("20.0.0.0/8"));
+  next_ = spec_;
+  for (auto& n : next_.neighbors) {
+    if (n.name == "peer-y") n.mac = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+  }
+  next_.neighbors.push_back(testing::Neighbor("peer-z", dataplane::EgressClass::kPeering, 3));
+  ASSERT_TRUE(cp_->Reload().ok());
+  const auto after = *fib_.state.path(FibOf("20.0.0.0/8"));
+  ASSERT_EQ(after.count, 1);
+  EXPECT_NE(after.members[0], before.members[0]);
+  EXPECT_EQ(fib_.state.adjacency(after.members[0]).dst_mac[1], 0xaa);
+  EXPECT_TRUE(Exec(*cp_, "v1 route add 50.0.0.0/8 peer-z").ok);
+}
+
+TEST_F(ReloadTest, ClassChangeReranks) {
+  EXPECT_EQ(fib_.One("10.1.1.1"), "peer-x");
+  next_ = spec_;
+  next_.class_preference = {dataplane::EgressClass::kTransit, dataplane::EgressClass::kPeering,
+                            dataplane::EgressClass::kCdn};
+  ASSERT_TRUE(cp_->Reload().ok());
+  EXPECT_EQ(fib_.One("10.1.1.1"), "transit-b");
+}
+
+TEST_F(ReloadTest, BadConfigChangesNothing) {
+  const lpm::NextHop ten = FibOf("10.0.0.0/8");
+  const std::string bad = testing::WriteTempFile("reload_bad.routes", "60.0.0.0/8 ghost\n");
+  next_ = spec_;
+  next_.route_files = {file_, bad};
+  absl::Status s = cp_->Reload();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), bad + ":1: egress: unknown neighbor or group 'ghost'");
+  EXPECT_EQ(FibOf("10.0.0.0/8"), ten);
+  EXPECT_EQ(cp_->route_count(), 4u);
+
+  // A neighbour an operator route still uses cannot disappear.
+  ASSERT_TRUE(Exec(*cp_, "v1 route add 70.0.0.0/8 peer-y").ok);
+  next_ = spec_;
+  std::erase_if(next_.neighbors, [](const NeighborSpec& n) { return n.name == "peer-y"; });
+  testing::WriteTempFile("reload_" + std::to_string(::getpid()) + ".routes",
+                         "0.0.0.0/0 transit-a\n10.0.0.0/8 peer-x\n");
+  s = cp_->Reload();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("'peer-y' is not in the new config"));
+  EXPECT_EQ(fib_.One("70.1.1.1"), "peer-y");
+  EXPECT_EQ(fib_.One("20.1.1.1"), "peer-y");
+}
+
+TEST_F(ReloadTest, RemovedFileWithdrawsItsRoutes) {
+  next_ = spec_;
+  next_.route_files = {};
+  ASSERT_TRUE(cp_->Reload().ok());
+  EXPECT_EQ(cp_->route_count(), 0u);
+  EXPECT_EQ(fib_.One("10.1.1.1"), "none");
+}
+
+}  // namespace
+}  // namespace edgefwd::control
