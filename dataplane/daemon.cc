@@ -170,8 +170,7 @@ absl::Status Daemon::Setup() {
     for (const auto& p : ports_) {
       if (p->name != n.port) continue;
       ns.port = p->id;
-      rte_ether_addr mac;
-      if (rte_eth_macaddr_get(p->id, &mac) == 0) std::memcpy(ns.port_mac.data(), mac.addr_bytes, 6);
+      ns.port_mac = p->mac;
     }
     ns.vlan = n.vlan;
     ns.next_hop_v4 = n.ipv4;

@@ -174,8 +174,16 @@ absl::Status ConfigurePort(Port& port, rte_mempool* pool) {
     rte_ether_addr mac;
     std::memcpy(mac.addr_bytes, port.mac_override->data(), 6);
     rc = rte_eth_dev_default_mac_addr_set(port.id, &mac);
-    if (rc != 0) return PortError(port, "set MAC " + FormatMac(*port.mac_override), rc);
+    // Some vdevs (net_pcap, net_null) have no MAC filter to program; the
+    // override is then only our source MAC, which is all they need.
+    if (rc != 0 && rc != -ENOTSUP)
+      return PortError(port, "set MAC " + FormatMac(*port.mac_override), rc);
   }
+  rte_ether_addr hw_mac;
+  rc = rte_eth_macaddr_get(port.id, &hw_mac);
+  if (rc != 0) return PortError(port, "read MAC", rc);
+  std::memcpy(port.mac.data(), hw_mac.addr_bytes, 6);
+  if (port.mac_override) port.mac = *port.mac_override;
   if (port.lsc_interrupt) {
     rc = rte_eth_dev_callback_register(port.id, RTE_ETH_EVENT_INTR_LSC, OnLinkStateChange, &port);
     if (rc != 0) return PortError(port, "register link-state callback", rc);
@@ -187,10 +195,6 @@ absl::Status StartPort(Port& port) {
   int rc = rte_eth_dev_start(port.id);
   if (rc != 0) return PortError(port, "start", rc);
   port.started = true;
-  rte_ether_addr mac;
-  rc = rte_eth_macaddr_get(port.id, &mac);
-  if (rc != 0) return PortError(port, "read MAC", rc);
-  std::memcpy(port.mac.data(), mac.addr_bytes, 6);
   RefreshLink(port);
   return absl::OkStatus();
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""Shared helpers for edgefwd's end-to-end tests: run the daemon on DPDK
+vdevs, read its final counters, and check forwarded packets with scapy."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, Raw  # noqa: F401
+
+ROUTER_MAC = "02:00:00:00:00:01"
+CLIENT_MAC = "02:00:00:00:aa:01"
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def tag(i):
+    """Payload that identifies input packet i in the output."""
+    return Raw(b"EFID%06d" % i + b"." * 18)
+
+
+def find_tag(pkt):
+    raw = bytes(pkt)
+    at = raw.find(b"EFID")
+    return int(raw[at + 4:at + 10]) if at >= 0 else None
+
+
+def ipv4_checksum_ok(ip):
+    hdr = bytes(ip)[: ip.ihl * 4]
+    s = 0
+    for i in range(0, len(hdr), 2):
+        s += (hdr[i] << 8) | hdr[i + 1]
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s == 0xFFFF
+
+
+def run_edgefwd(binary, config, workdir, lcores="0,1", idle_ms=400, timeout=45, extra_eal=()):
+    stats = os.path.join(workdir, "stats.json")
+    prefix = "e2e%d" % os.getpid()
+    argv = [binary, "--no-pci", "--in-memory", "--file-prefix=" + prefix, "-m", "256",
+            "-l", lcores, "--log-level=lib.eal:error", *extra_eal,
+            "--", "--config", config, "--stats-json", stats, "--exit-when-idle", str(idle_ms)]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                          text=True)
+    sys.stdout.write(proc.stdout)
+    check(proc.returncode == 0, "edgefwd exited with %d" % proc.returncode)
+    with open(stats) as f:
+        return json.load(f)
+
+
+def temp_dir():
+    return tempfile.mkdtemp(prefix="edgefwd-e2e.")
