@@ -20,7 +20,7 @@ struct Ipv6Traits {
   using Prefix = Ipv6Prefix;
   using Change = Ipv6RouteChange;
   static constexpr int kWidth = 128;
-  static constexpr int kDirectBits = 16;
+  static constexpr int kDirectBits = 20;
 
   // 20 bytes: address halves, then length << 24 | next hop.
   struct __attribute__((packed)) Packed {

@@ -102,8 +102,11 @@ class Poptrie {
     }
   }
 
-  // Level-synchronous: every lane still walking is at the same depth, so each
-  // pass issues one independent load per lane and the loads overlap.
+  // Level-synchronous and branch-free: each pass steps every lane still
+  // walking by one node, so the loads of all lanes overlap; lanes that reach
+  // a leaf drop out of the active list by an index increment, not a branch,
+  // so the random child-or-leaf outcome costs no mispredictions and a few
+  // deep lanes do not drag the whole burst through every level.
   void LookupBurst(const Key* keys, NextHop* out, size_t n) const {
     const Root* r = root_.load(std::memory_order_acquire);
     const Node* nodes = r->nodes;
@@ -118,20 +121,24 @@ class Poptrie {
         out[i] = e - 1;
         idx[i] = e & ~kNodeFlag;
         active[na] = static_cast<uint8_t>(i);
-        na += (e >> 31);
+        na += e >> 31;
       }
       for (int d = S; na > 0; d += 6) {
         size_t still = 0;
         for (size_t j = 0; j < na; ++j) {
           size_t i = active[j];
           const Node& nd = nodes[idx[i]];
-          uint64_t bit = uint64_t{1} << Bits6(keys[i], d);
-          if (nd.vector & bit) {
-            idx[i] = nd.base_child + static_cast<uint32_t>(std::popcount(nd.vector & (bit - 1)));
-            active[still++] = static_cast<uint8_t>(i);
-          } else {
-            out[i] = leaves[nd.base_leaf + std::popcount(nd.leafvec & ((bit << 1) - 1)) - 1] - 1;
-          }
+          unsigned slot = Bits6(keys[i], d);
+          uint64_t bit = uint64_t{1} << slot;
+          uint32_t is_child = static_cast<uint32_t>(nd.vector >> slot) & 1;
+          uint32_t leaf_pos = nd.base_leaf +
+                              static_cast<uint32_t>(std::popcount(nd.leafvec & ((bit << 1) - 1))) -
+                              1;
+          // A child slot may sit in a node without leaves: read leaf 0 instead.
+          out[i] = leaves[is_child ? 0 : leaf_pos] - 1;
+          idx[i] = nd.base_child + static_cast<uint32_t>(std::popcount(nd.vector & (bit - 1)));
+          active[still] = static_cast<uint8_t>(i);
+          still += is_child;
         }
         na = still;
       }
@@ -166,6 +173,10 @@ class Poptrie {
       const auto* e = store_.Find(addr, len);
       if (e && Traits::NhOf(*e) == nh) return LpmError::kOk;
       if (!e && store_.size() >= config_.max_routes) return LpmError::kCapacityExhausted;
+      // The route store grows by a block at a time outside the pools' check.
+      if (!e && memory_bytes() + kStoreGrowth > config_.max_memory_bytes) {
+        return LpmError::kCapacityExhausted;
+      }
       existed = store_.Upsert(addr, len, nh, &old_nh);
     }
     if (!ApplyToTrie(addr, len)) {
@@ -202,6 +213,10 @@ class Poptrie {
     }
     op_allocs_.clear();
     pending_.clear();
+#ifdef LPM_DEBUG_STATS
+    fprintf(stderr, "rebuild: nodes %zu/%u leaves %zu/%u store %zu B\n", pool_.node_top,
+            pool_.root->node_cap, pool_.leaf_top, pool_.root->leaf_cap, store_.bytes());
+#endif
     ++generation_;
     root_.store(pool_.root, std::memory_order_release);
     pending_.push_back(Limbo{0, 0, kRootMem, 0, 0, old.root});
@@ -210,7 +225,9 @@ class Poptrie {
   }
 
   // Route store edits without touching the trie (for batch rebuilds).
-  Store& mutable_store() { return store_; }
+  Store& mutable_store() {
+    return store_;
+  }
 
   size_t memory_bytes() const {
     const Root* r = pool_.root;
@@ -255,6 +272,7 @@ class Poptrie {
 
  private:
   static constexpr size_t kLanes = 64;
+  static constexpr size_t kStoreGrowth = 4096;
   static constexpr size_t kInitialNodes = 1024;
   static constexpr size_t kInitialLeaves = 4096;
   enum Kind : uint8_t { kNodes, kLeaves, kRootMem };
@@ -311,6 +329,9 @@ class Poptrie {
       FreeRoot(r);
       return nullptr;
     }
+    // Burst lookups read node 0 and leaf 0 for lanes that are already done.
+    std::memset(r->nodes, 0, nodes * sizeof(Node));
+    std::memset(r->leaves, 0, leaves * sizeof(uint32_t));
     return r;
   }
   void FreeRoot(Root* r) {
@@ -610,8 +631,12 @@ class Poptrie {
     });
   }
 
-  static Key ChunkBase(size_t c) { return static_cast<Key>(c) << (W - S); }
-  uint32_t DirectAt(size_t c) const { return pool_.root->direct[c]; }
+  static Key ChunkBase(size_t c) {
+    return static_cast<Key>(c) << (W - S);
+  }
+  uint32_t DirectAt(size_t c) const {
+    return pool_.root->direct[c];
+  }
   void Publish(size_t c, uint32_t v) {
     __atomic_store_n(&pool_.root->direct[c], v, __ATOMIC_RELEASE);
   }

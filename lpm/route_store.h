@@ -107,8 +107,10 @@ class RouteStore {
       p.index = blocks_[p.block]->n;
     }
     if (blocks_[p.block]->n == kBlockCap) {
-      Split(p.block);
-      if (p.index > blocks_[p.block]->n) {
+      // Appending (sorted loads) starts a fresh block instead of leaving
+      // two half-empty ones behind.
+      Split(p.block, p.index == kBlockCap ? kBlockCap : kBlockCap / 2);
+      if (p.index >= blocks_[p.block]->n) {
         p.index -= blocks_[p.block]->n;
         ++p.block;
       }
@@ -161,14 +163,15 @@ class RouteStore {
     }
   }
 
-  void Split(size_t b) {
+  void Split(size_t b, size_t keep) {
     auto fresh = std::make_unique<Block>();
     Block& old = *blocks_[b];
-    size_t keep = old.n / 2;
     fresh->n = old.n - keep;
     std::memcpy(fresh->e, &old.e[keep], fresh->n * sizeof(Packed));
     old.n = keep;
-    firsts_.insert(firsts_.begin() + static_cast<ptrdiff_t>(b + 1), fresh->e[0]);
+    // An empty fresh block gets its first entry right after the split.
+    firsts_.insert(firsts_.begin() + static_cast<ptrdiff_t>(b + 1),
+                   fresh->n ? fresh->e[0] : Packed{});
     blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b + 1), std::move(fresh));
   }
 

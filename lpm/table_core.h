@@ -2,6 +2,7 @@
 // all-or-nothing batch, and the route-store queries. Internal header.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -92,35 +93,52 @@ class TableCore {
     return LpmError::kOk;
   }
 
-  // Loads many routes into an empty or full table with one rebuild.
+  // Loads many routes with one rebuild: merges the batch into the sorted
+  // route store (refilled densely), rebuilds the trie, publishes one root.
   LpmError ApplyByRebuild(std::span<const Change> changes) {
+    using Packed = typename Traits::Packed;
     auto& store = trie_.mutable_store();
-    std::vector<std::pair<size_t, std::optional<NextHop>>> undo;
-    undo.reserve(changes.size());
-    for (size_t i = 0; i < changes.size(); ++i) {
-      const Change& c = changes[i];
+    std::vector<Packed> old;
+    old.reserve(store.size());
+    for (auto p = store.LowerBound(Traits::Pack(0, 0, 0)); !store.AtEnd(p); store.Next(&p)) {
+      old.push_back(store.At(p));
+    }
+    struct Edit {
+      Packed entry;
+      bool remove;
+    };
+    std::vector<Edit> edits;
+    edits.reserve(changes.size());
+    for (const Change& c : changes) {
       Key k = Trie::Mask(Traits::KeyOf(c.prefix.addr), c.prefix.len);
-      uint32_t old = 0;
-      bool existed;
-      if (c.op == Change::Op::kUpsert) {
-        existed = store.Upsert(k, c.prefix.len, c.next_hop, &old);
-      } else {
-        existed = store.Erase(k, c.prefix.len, &old);
-      }
-      undo.emplace_back(i, existed ? std::optional<NextHop>(old) : std::nullopt);
+      bool remove = c.op == Change::Op::kRemove;
+      edits.push_back({Traits::Pack(k, c.prefix.len, remove ? 0 : c.next_hop), remove});
     }
-    if (trie_.RebuildAll()) return LpmError::kOk;
-    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
-      const Change& u = changes[it->first];
-      Key k = Trie::Mask(Traits::KeyOf(u.prefix.addr), u.prefix.len);
-      uint32_t ignored;
-      if (it->second) {
-        store.Upsert(k, u.prefix.len, *it->second, &ignored);
-      } else {
-        store.Erase(k, u.prefix.len, &ignored);
+    // Stable: for one prefix the batch's last change wins.
+    std::stable_sort(edits.begin(), edits.end(),
+                     [](const Edit& a, const Edit& b) { return Traits::Less(a.entry, b.entry); });
+    std::vector<Packed> merged;
+    merged.reserve(old.size() + edits.size());
+    size_t i = 0;
+    for (size_t j = 0; j < edits.size();) {
+      size_t last = j;
+      while (last + 1 < edits.size() && !Traits::Less(edits[j].entry, edits[last + 1].entry)) {
+        ++last;
       }
+      const Packed& key = edits[j].entry;
+      while (i < old.size() && Traits::Less(old[i], key)) merged.push_back(old[i++]);
+      if (i < old.size() && !Traits::Less(key, old[i])) ++i;  // replaced or removed
+      if (!edits[last].remove) merged.push_back(edits[last].entry);
+      j = last + 1;
     }
-    return LpmError::kCapacityExhausted;
+    while (i < old.size()) merged.push_back(old[i++]);
+    store.BulkLoad(merged);
+    if (!trie_.RebuildAll()) {
+      store.BulkLoad(old);
+      return LpmError::kCapacityExhausted;
+    }
+    trie_.Trim();
+    return LpmError::kOk;
   }
 
   std::optional<NextHop> Find(const Prefix& p) const {

@@ -1,0 +1,120 @@
+#include "lpm/qsbr.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace edgefwd::lpm {
+namespace {
+
+TEST(Qsbr, FreesAtOnceWithoutReaders) {
+  QsbrDomain q(4);
+  int freed = 0;
+  q.Retire([&] { ++freed; });
+  EXPECT_EQ(q.pending(), 1u);
+  EXPECT_EQ(q.Reclaim(), 1u);
+  EXPECT_EQ(freed, 1);
+  EXPECT_EQ(q.pending(), 0u);
+}
+
+TEST(Qsbr, OnlineReaderHoldsBackUntilQuiescent) {
+  QsbrDomain q(4);
+  auto r = q.RegisterReader();
+  int freed = 0;
+  q.Retire([&] { ++freed; });
+  EXPECT_EQ(q.Reclaim(), 0u);
+  EXPECT_EQ(freed, 0);
+  q.Quiescent(r);
+  EXPECT_EQ(q.Reclaim(), 1u);
+  EXPECT_EQ(freed, 1);
+}
+
+TEST(Qsbr, QuiescentBeforeRetireDoesNotCount) {
+  QsbrDomain q(4);
+  auto r = q.RegisterReader();
+  q.Quiescent(r);
+  int freed = 0;
+  q.Retire([&] { ++freed; });
+  EXPECT_EQ(q.Reclaim(), 0u);
+  q.Quiescent(r);
+  EXPECT_EQ(q.Reclaim(), 1u);
+}
+
+TEST(Qsbr, OfflineReaderDoesNotHoldBack) {
+  QsbrDomain q(4);
+  auto r = q.RegisterReader();
+  auto r2 = q.RegisterReader();
+  q.Offline(r);
+  int freed = 0;
+  q.Retire([&] { ++freed; });
+  q.Quiescent(r2);
+  EXPECT_EQ(q.Reclaim(), 1u);
+  q.Online(r);
+  q.Retire([&] { ++freed; });
+  EXPECT_EQ(q.Reclaim(), 0u);
+  q.UnregisterReader(r);
+  q.Quiescent(r2);
+  EXPECT_EQ(q.Reclaim(), 1u);
+  EXPECT_EQ(freed, 2);
+}
+
+TEST(Qsbr, FreesInRetireOrderAndOnlyWhatIsSafe) {
+  QsbrDomain q(2);
+  auto r = q.RegisterReader();
+  std::vector<int> order;
+  q.Retire([&] { order.push_back(1); });
+  q.Quiescent(r);
+  q.Retire([&] { order.push_back(2); });
+  EXPECT_EQ(q.Reclaim(), 1u);
+  q.Quiescent(r);
+  EXPECT_EQ(q.Reclaim(), 1u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST(Qsbr, TokensAdvanceAndPass) {
+  QsbrDomain q(2);
+  auto r = q.RegisterReader();
+  uint64_t t = q.Advance();
+  EXPECT_FALSE(q.Passed(t));
+  q.Quiescent(r);
+  EXPECT_TRUE(q.Passed(t));
+  EXPECT_GT(q.Advance(), t);
+}
+
+TEST(Qsbr, RegisterBeyondCapacityFails) {
+  QsbrDomain q(1);
+  EXPECT_EQ(q.RegisterReader(), 0u);
+  EXPECT_EQ(q.RegisterReader(), ~QsbrDomain::ReaderId{0});
+}
+
+TEST(Qsbr, SynchronizeWaitsForAReaderThread) {
+  QsbrDomain q(2);
+  auto r = q.RegisterReader();
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load(std::memory_order_relaxed)) q.Quiescent(r);
+    q.Offline(r);
+  });
+  int freed = 0;
+  for (int i = 0; i < 100; ++i) {
+    q.Retire([&] { ++freed; });
+    q.Synchronize();
+    EXPECT_EQ(freed, i + 1);
+  }
+  stop = true;
+  reader.join();
+}
+
+TEST(Qsbr, DestructorFreesWhatIsLeft) {
+  int freed = 0;
+  {
+    QsbrDomain q(2);
+    q.RegisterReader();
+    q.Retire([&] { ++freed; });
+  }
+  EXPECT_EQ(freed, 1);
+}
+
+}  // namespace
+}  // namespace edgefwd::lpm
