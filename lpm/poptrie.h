@@ -25,6 +25,11 @@
 #include <optional>
 #include <vector>
 
+#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
+#include <immintrin.h>
+#define EDGEFWD_LPM_AVX512 1
+#endif
+
 #include "lpm/qsbr.h"
 #include "lpm/route_store.h"
 #include "lpm/table_types.h"
@@ -108,6 +113,113 @@ class Poptrie {
   // so the random child-or-leaf outcome costs no mispredictions and a few
   // deep lanes do not drag the whole burst through every level.
   void LookupBurst(const Key* keys, NextHop* out, size_t n) const {
+#ifdef EDGEFWD_LPM_AVX512
+    LookupBurstAvx512(keys, out, n);
+#else
+    LookupBurstScalar(keys, out, n);
+#endif
+  }
+
+#ifdef EDGEFWD_LPM_AVX512
+// GCC 12 reports its own intrinsics' internal undefined vectors as
+// maybe-uninitialized (a known false positive) once they are inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  // The same level-synchronous walk, eight lanes per 512-bit register: node
+  // words, leaves and direct entries come in with gathers, slot ranks with
+  // VPOPCNTQ. Lanes are addressed as 128-bit keys padded to the left
+  // (hi, lo), so one code path serves both families.
+  void LookupBurstAvx512(const Key* keys, NextHop* out, size_t n) const {
+    const Root* r = root_.load(std::memory_order_acquire);
+    const char* nodes = reinterpret_cast<const char*>(r->nodes);
+    const int* leaves = reinterpret_cast<const int*>(r->leaves);
+    const int* direct = reinterpret_cast<const int*>(r->direct);
+    constexpr size_t kGroups = kLanes / 8;
+    while (n > 0) {
+      size_t m = n < kLanes ? n : kLanes;
+      size_t groups = (m + 7) / 8;
+      alignas(64) uint64_t hi[kLanes], lo[kLanes];
+      for (size_t i = 0; i < m; ++i) {
+        if constexpr (W <= 64) {
+          hi[i] = static_cast<uint64_t>(keys[i]) << (64 - W);
+          lo[i] = 0;
+        } else {
+          hi[i] = static_cast<uint64_t>(keys[i] >> 64);
+          lo[i] = static_cast<uint64_t>(keys[i]);
+        }
+      }
+      for (size_t i = m; i < groups * 8; ++i) hi[i] = lo[i] = 0;
+      __m512i idx[kGroups], res[kGroups];
+      __mmask8 act[kGroups];
+      unsigned any = 0;
+      const __m512i flag = _mm512_set1_epi64(kNodeFlag);
+      const __m512i one = _mm512_set1_epi64(1);
+      for (size_t g = 0; g < groups; ++g) {
+        __m512i h = _mm512_load_si512(&hi[g * 8]);
+        __m512i di = _mm512_srli_epi64(h, 64 - S);
+        __m512i e = _mm512_cvtepu32_epi64(_mm512_i64gather_epi32(di, direct, 4));
+        act[g] = _mm512_test_epi64_mask(e, flag);
+        any |= act[g];
+        res[g] = _mm512_sub_epi64(e, one);
+        idx[g] = _mm512_andnot_si512(flag, e);
+      }
+      for (int d = S; any; d += 6) {
+        any = 0;
+        for (size_t g = 0; g < groups; ++g) {
+          __mmask8 a = act[g];
+          if (!a) continue;
+          __m512i slot = SlotBits(&hi[g * 8], &lo[g * 8], d);
+          __m512i off =
+              _mm512_add_epi64(_mm512_slli_epi64(idx[g], 4), _mm512_slli_epi64(idx[g], 3));
+          __m512i z = _mm512_setzero_si512();
+          __m512i vec = _mm512_mask_i64gather_epi64(z, a, off, nodes, 1);
+          __m512i lv = _mm512_mask_i64gather_epi64(z, a, off, nodes + 8, 1);
+          __m512i bases = _mm512_mask_i64gather_epi64(z, a, off, nodes + 16, 1);
+          __m512i bit = _mm512_sllv_epi64(one, slot);
+          __mmask8 child = _mm512_mask_test_epi64_mask(a, vec, bit);
+          __mmask8 leaf = a & static_cast<__mmask8>(~child);
+          __m512i below = _mm512_and_si512(vec, _mm512_sub_epi64(bit, one));
+          __m512i upto = _mm512_and_si512(lv, _mm512_sub_epi64(_mm512_slli_epi64(bit, 1), one));
+          __m512i cidx = _mm512_add_epi64(_mm512_and_si512(bases, _mm512_set1_epi64(0xFFFFFFFF)),
+                                          _mm512_popcnt_epi64(below));
+          __m512i lpos = _mm512_sub_epi64(
+              _mm512_add_epi64(_mm512_srli_epi64(bases, 32), _mm512_popcnt_epi64(upto)), one);
+          __m512i lval = _mm512_cvtepu32_epi64(
+              _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), leaf, lpos, leaves, 4));
+          res[g] = _mm512_mask_sub_epi64(res[g], leaf, lval, one);
+          idx[g] = cidx;
+          act[g] = child;
+          any |= child;
+        }
+      }
+      for (size_t g = 0; g < groups; ++g) {
+        alignas(64) uint64_t tmp[8];
+        _mm512_store_si512(tmp, res[g]);
+        for (size_t j = 0; j < 8 && g * 8 + j < m; ++j)
+          out[g * 8 + j] = static_cast<NextHop>(tmp[j]);
+      }
+      keys += m;
+      out += m;
+      n -= m;
+    }
+  }
+  // Bits [d, d+6) of the left-padded 128-bit keys of eight lanes.
+  static __m512i SlotBits(const uint64_t* hi, const uint64_t* lo, int d) {
+    const __m512i m63 = _mm512_set1_epi64(63);
+    auto shr = [](__m512i v, int c) { return _mm512_srl_epi64(v, _mm_cvtsi32_si128(c)); };
+    auto shl = [](__m512i v, int c) { return _mm512_sll_epi64(v, _mm_cvtsi32_si128(c)); };
+    if (d + 6 <= 64) return _mm512_and_si512(shr(_mm512_load_si512(hi), 64 - d - 6), m63);
+    if (d >= 64) {
+      __m512i l = _mm512_load_si512(lo);
+      return _mm512_and_si512(d + 6 <= 128 ? shr(l, 128 - d - 6) : shl(l, d + 6 - 128), m63);
+    }
+    __m512i h = shl(_mm512_load_si512(hi), d + 6 - 64);
+    return _mm512_and_si512(_mm512_or_si512(h, shr(_mm512_load_si512(lo), 128 - d - 6)), m63);
+  }
+#pragma GCC diagnostic pop
+#endif
+
+  void LookupBurstScalar(const Key* keys, NextHop* out, size_t n) const {
     const Root* r = root_.load(std::memory_order_acquire);
     const Node* nodes = r->nodes;
     const uint32_t* leaves = r->leaves;
@@ -150,7 +262,9 @@ class Poptrie {
 
   // ---------------------------------------------------------------- writer
   using Store = RouteStore<Traits>;
-  const Store& store() const { return store_; }
+  const Store& store() const {
+    return store_;
+  }
 
   static Key Mask(Key a, unsigned len) {
     if (len == 0) return 0;
