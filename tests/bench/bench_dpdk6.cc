@@ -37,7 +37,7 @@ void RunRteLpm6(const Family6& f, const BenchConfig& cfg, FamilyResult* out, uin
   conf.number_tbl8s = static_cast<uint32_t>(f.tbl8_needed * 5 / 4 + 64);
   r.variant = "tbl8s=" + std::to_string(conf.number_tbl8s) + ", /0 on miss";
   size_t heap0 = DpdkHeapBytes();
-  auto t0 = Clock::now();
+  const double t0 = CpuSeconds();
   rte_lpm6* lpm = rte_lpm6_create(UniqueName("bl6").c_str(), SOCKET_ID_ANY, &conf);
   if (lpm == nullptr) {
     r.ok = false;
@@ -50,7 +50,7 @@ void RunRteLpm6(const Family6& f, const BenchConfig& cfg, FamilyResult* out, uin
     if (route.prefix.len == 0) continue;  // rte_lpm6 has no /0: a miss means the default route
     failures += rte_lpm6_add(lpm, route.prefix.addr.data(), route.prefix.len, route.next_hop) != 0;
   }
-  r.build_s = SecondsSince(t0);
+  r.build_s = CpuSeconds() - t0;
   r.memory_mib = MiB(DpdkHeapBytes() - heap0);
   if (failures > 0) std::fprintf(stderr, "rte_lpm6: %lu adds failed\n", (unsigned long)failures);
 
@@ -149,7 +149,7 @@ std::unique_ptr<Fib6> BuildFib6(const Family6& f, rte_fib_trie_nh_sz sz) {
     out->no_route = max_nh;
     out->tbl8 = tbl8;
     size_t heap0 = DpdkHeapBytes();
-    auto t0 = Clock::now();
+    const double t0 = CpuSeconds();
     out->fib = rte_fib6_create(UniqueName("bf6").c_str(), SOCKET_ID_ANY, &conf);
     if (out->fib == nullptr) {
       out->error = "rte_fib6_create: " + ErrnoText();
@@ -161,7 +161,7 @@ std::unique_ptr<Fib6> BuildFib6(const Family6& f, rte_fib_trie_nh_sz sz) {
       int rc = rte_fib6_add(out->fib, r.prefix.addr.data(), r.prefix.len, r.next_hop);
       if (rc != 0 && failures++ == 0) first_error = rc;
     }
-    out->build_s = SecondsSince(t0);
+    out->build_s = CpuSeconds() - t0;
     out->memory_mib = MiB(DpdkHeapBytes() - heap0);
     if (failures == 0) return out;
     rte_fib6_free(out->fib);

@@ -1,5 +1,6 @@
 #include "tests/bench/bench_edgefwd.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <rte_malloc.h>
 #include <sched.h>
@@ -7,12 +8,20 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_format.h"
 #include "lpm/ipv4_table.h"
 #include "lpm/ipv6_table.h"
 #include "lpm/qsbr.h"
+#include "tests/bench/bench_dpdk_common.h"
 
 namespace edgefwd::bench {
 namespace {
+
+// Bytes the C++ heap has handed out (glibc's counters: arenas + mmapped).
+size_t LibcHeapBytes() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
 
 void* RteAlloc(size_t bytes, size_t align, void*) {
   return rte_malloc("edgefwd_lpm", bytes, static_cast<unsigned>(align));
@@ -69,7 +78,8 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
   for (const auto& route : routes) {
     changes.push_back({Change::Op::kUpsert, route.prefix, route.next_hop});
   }
-  auto t0 = Clock::now();
+  const size_t dpdk0 = DpdkHeapBytes(), libc0 = LibcHeapBytes();
+  const double t0 = CpuSeconds();
   std::unique_ptr<Table> table = Table::Create(MakeConfig(routes.size(), hugepage_memory), &qsbr);
   if (table == nullptr) {
     r.ok = false;
@@ -78,7 +88,7 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
     return;
   }
   lpm::LpmError err = table->Apply(changes);
-  r.build_s = SecondsSince(t0);
+  r.build_s = CpuSeconds() - t0;
   qsbr.Reclaim();
   if (err != lpm::LpmError::kOk) {
     r.ok = false;
@@ -86,6 +96,14 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
     out->structures.push_back(r);
     return;
   }
+  // memory_bytes() is the table's own account; the allocators' counters
+  // (hugepage heap + C++ heap, taken while `changes` is still allocated so it
+  // is not subtracted) are an independent check of it.
+  const double hugepage_growth = MiB(DpdkHeapBytes() - dpdk0);
+  const double heap_growth = (static_cast<double>(LibcHeapBytes()) - libc0) / (1 << 20);
+  r.measured_memory_mib = hugepage_growth + heap_growth;
+  r.notes = absl::StrFormat("allocators grew %.1f MiB (rte_malloc %.1f + C++ heap %.1f)",
+                            r.measured_memory_mib, hugepage_growth, heap_growth);
   changes = {};
   r.memory_mib = MiB(table->memory_bytes());
   if (table->route_count() != routes.size()) {
@@ -159,12 +177,19 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
     qsbr.Offline(reader_id);
     *sink ^= acc;
   });
+  // The reader's rate per second of its own CPU time (read through its CPU
+  // clock), so time slices lost to other processes on the shared machine do
+  // not count as interference from the writer.
+  clockid_t reader_clock;
+  bool have_reader_clock = pthread_getcpuclockid(reader.native_handle(), &reader_clock) == 0;
   auto reader_rate = [&](auto&& during) {
     uint64_t c0 = reader_lookups.load(std::memory_order_relaxed);
+    double cpu0 = have_reader_clock ? CpuSeconds(reader_clock) : 0;
     auto t = Clock::now();
     during();
     uint64_t c1 = reader_lookups.load(std::memory_order_relaxed);
-    return static_cast<double>(c1 - c0) / SecondsSince(t) / 1e6;
+    double seconds = have_reader_clock ? CpuSeconds(reader_clock) - cpu0 : SecondsSince(t);
+    return static_cast<double>(c1 - c0) / seconds / 1e6;
   };
   const double phase = cfg.update_seconds / 2;
   const int rounds = cfg.quick ? 1 : 3;
@@ -178,10 +203,10 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
         reader_rate([&] { std::this_thread::sleep_for(std::chrono::duration<double>(phase)); }));
     busy.push_back(reader_rate([&] {
       uint64_t done = 0, failed = 0;
-      auto tc = Clock::now();
+      double cpu0 = CpuSeconds();
       MeasureUpdates(f.churn_routes, nhs, f.egress_count, phase, cfg.seed + 40 + round, remove,
                      upsert, &failed, &done);
-      churn_seconds += SecondsSince(tc);
+      churn_seconds += CpuSeconds() - cpu0;
       churn_changes += done;
       failures += failed;
     }));

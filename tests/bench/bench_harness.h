@@ -2,6 +2,8 @@
 // the update-rate loop and the result records every structure fills in.
 #pragma once
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -38,6 +40,26 @@ inline double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Rates are per second of the measuring thread's CPU time, not of wall time:
+// the benchmark machine is shared, and a thread that is descheduled for a
+// while would otherwise look slow. A dataplane worker owns its core, so CPU
+// time is the time it has. Wall time is kept to report how contended the run
+// was.
+inline double CpuSeconds(clockid_t clock = CLOCK_THREAD_CPUTIME_ID) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+struct TimeShare {
+  double cpu = 0, wall = 0;
+  double Percent() const { return wall > 0 ? 100.0 * cpu / wall : -1; }
+};
+// Totals over every timed lookup pass of the run.
+inline TimeShare& LookupTimeShare() {
+  static TimeShare share;
+  return share;
+}
+
 // Progress to stderr, with seconds since the first call.
 inline void Progress(const std::string& what) {
   static const Clock::time_point start = Clock::now();
@@ -48,7 +70,7 @@ inline double MiB(size_t bytes) {
   return static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
-// Lookup rate in millions of lookups per second: median of cfg.passes passes
+// Lookup rate in millions of lookups per CPU second: median of cfg.passes passes
 // over `trace` in batches of `batch`, wrapping around. `lookup(addrs, n)`
 // looks up n addresses and returns the xor of the results, which goes to
 // `sink` so the compiler cannot drop the lookups.
@@ -70,22 +92,26 @@ double MeasureMlps(const std::vector<Addr>& trace, size_t batch, const BenchConf
   // Warm the caches and TLB, then size the passes from a timed sweep.
   run(std::min<size_t>(len, size_t{1} << 20));
   size_t calib = std::min<size_t>(len, size_t{1} << 22);
-  auto t0 = Clock::now();
+  double c0 = CpuSeconds();
   run(calib);
-  double per_lookup = std::max(SecondsSince(t0), 1e-9) / static_cast<double>(calib);
+  double per_lookup = std::max(CpuSeconds() - c0, 1e-9) / static_cast<double>(calib);
   size_t per_pass = static_cast<size_t>(cfg.pass_seconds / per_lookup) / batch * batch;
   per_pass = std::max(per_pass, batch);
   std::vector<double> rates;
   for (int p = 0; p < cfg.passes; ++p) {
-    auto t = Clock::now();
+    auto w = Clock::now();
+    double c = CpuSeconds();
     run(per_pass);
-    rates.push_back(static_cast<double>(per_pass) / SecondsSince(t) / 1e6);
+    double cpu = CpuSeconds() - c;
+    LookupTimeShare().cpu += cpu;
+    LookupTimeShare().wall += SecondsSince(w);
+    rates.push_back(static_cast<double>(per_pass) / cpu / 1e6);
   }
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
 }
 
-// Single-route changes per second on the full table, for at most `seconds`:
+// Single-route changes per CPU second on the full table, for about `seconds` of wall time:
 // a random existing route is deleted, then re-added, then a random route's
 // next hop is changed; each is one change. `remove(i)` / `upsert(i, nh)`
 // return false on failure (counted in *failures).
@@ -99,7 +125,7 @@ double MeasureUpdates(const std::vector<uint32_t>& candidates, std::vector<uint3
   const size_t n = candidates.size();
   uint64_t ops = 0, failed = 0;
   auto t0 = Clock::now();
-  double elapsed = 0;
+  const double cpu0 = CpuSeconds();
   for (;;) {
     for (int i = 0; i < 32; ++i) {
       size_t r = candidates[rng() % n];
@@ -110,12 +136,11 @@ double MeasureUpdates(const std::vector<uint32_t>& candidates, std::vector<uint3
       failed += !upsert(c, next_hops[c]);
       ops += 3;
     }
-    elapsed = SecondsSince(t0);
-    if (elapsed >= seconds) break;
+    if (SecondsSince(t0) >= seconds) break;
   }
   *failures = failed;
   if (changes_done != nullptr) *changes_done = ops;
-  return static_cast<double>(ops) / elapsed;
+  return static_cast<double>(ops) / (CpuSeconds() - cpu0);
 }
 
 // What one structure measured. Rates are keyed by (trace, batch).
@@ -124,8 +149,10 @@ struct StructureResult {
   std::string variant;  // e.g. "nh=2B", for the notes
   bool ok = true;
   std::string error;  // why it could not run (ok == false)
+  std::string notes;  // anything else worth a reader's attention
   std::map<std::pair<TraceKind, size_t>, double> mlps;
-  double memory_mib = -1;
+  double memory_mib = -1;           // DPDK: heap growth over create + load; edgefwd: memory_bytes()
+  double measured_memory_mib = -1;  // edgefwd: allocator growth over create + load (a cross-check)
   double build_s = -1;
   double updates_per_s = -1;
   uint64_t update_failures = 0;

@@ -319,6 +319,10 @@ int Main(int argc, char** argv) {
     results.push_back(std::move(r));
   }
   std::fprintf(stderr, "(sink %lx)\n", static_cast<unsigned long>(sink));
+  std::printf(
+      "\nThe lookup thread had its CPU %.0f%% of the wall time of the timed passes (100%% = no "
+      "other process competed for it).\n",
+      LookupTimeShare().Percent());
   rte_eal_cleanup();
   if (o.json) std::printf("%s\n", JsonSummary(results, info).c_str());
   return 0;

@@ -71,8 +71,10 @@ void PrintFamily(const FamilyResult& fam, const RunInfo& info) {
   std::printf("\n== %s: %zu routes from %s; lookups on lcore %d, %s\n",
               fam.family == "ipv4" ? "IPv4" : "IPv6", fam.routes, info.table_source.c_str(),
               info.lookup_core, info.memory_mode.c_str());
-  std::printf("Lookup rate, Mlookups/s (median of %d passes of ~%.2f s)\n", info.cfg.passes,
-              info.cfg.pass_seconds);
+  std::printf(
+      "Lookup rate, Mlookups per CPU second of the lookup thread (median of %d passes of ~%.2f "
+      "s); build and update rates also per CPU second\n",
+      info.cfg.passes, info.cfg.pass_seconds);
   std::string header = absl::StrFormat("%-15s %5s", "trace", "batch");
   for (const auto& s : fam.structures) header += absl::StrFormat(" %15s", s.name);
   header += absl::StrFormat(" %15s %6s", "best DPDK", "ratio");
@@ -96,6 +98,7 @@ void PrintFamily(const FamilyResult& fam, const RunInfo& info) {
         s.sample == 0 ? "-"
                       : absl::StrFormat("%lu bad", static_cast<unsigned long>(s.disagreements));
     std::string notes = s.ok ? "" : "NOT RUN: " + s.error;
+    notes += s.notes;
     if (s.update_failures > 0) {
       notes += absl::StrFormat(" %lu update calls failed",
                                static_cast<unsigned long>(s.update_failures));
@@ -146,6 +149,7 @@ std::string JsonSummary(const std::vector<FamilyResult>& families, const RunInfo
     out += ", \"best_dpdk\": " +
            (b.s ? JsonString(b.s->name + " (" + b.s->variant + ")") : std::string("null"));
     out += ", \"memory_mib\": " + Json(e ? e->memory_mib : -1, 2);
+    out += ", \"measured_memory_mib\": " + Json(e ? e->measured_memory_mib : -1, 2);
     out += ", \"best_dpdk_memory_mib\": " + Json(b.s ? b.s->memory_mib : -1, 1);
     out += ", \"build_s\": " + Json(e ? e->build_s : -1, 4);
     out += ", \"routes\": " + std::to_string(fam.routes);
@@ -192,6 +196,7 @@ std::string JsonSummary(const std::vector<FamilyResult>& families, const RunInfo
   out += ", \"disagreements\": " + std::to_string(disagreements);
   out += ", \"table\": " + JsonString(info.table_source);
   out += ", \"memory_mode\": " + JsonString(info.memory_mode);
+  out += ", \"lookup_cpu_share_pct\": " + Json(LookupTimeShare().Percent(), 1);
   out += ", \"quick\": " + std::string(info.cfg.quick ? "true" : "false");
   out += "}";
   return out;
