@@ -46,9 +46,18 @@ struct alignas(64) WorkerCounters {
   Counter reasons[kReasonCount];
   PacketsBytes classes[kEgressClassCount];
   PacketsBytes neighbors[kMaxNeighbors];
+  // TSC cycles spent per pipeline stage, measured per burst (a few rdtsc per
+  // 32 packets), and the packets they were spent on: cycles per packet per
+  // stage for benchmarks and capacity planning.
+  enum Stage { kRx, kCheck, kLookup, kForward, kTx, kStageCount };
+  Counter stage_cycles[kStageCount];
+  Counter packets;     // received by this worker
   Counter lookups;     // addresses looked up in the LPM tables
   Counter busy_turns;  // loop turns that received at least one packet
   Counter idle_turns;
 };
+
+inline constexpr const char* kStageNames[WorkerCounters::kStageCount] = {"rx", "check", "lookup",
+                                                                         "forward", "tx"};
 
 }  // namespace edgefwd::dataplane

@@ -148,6 +148,10 @@ absl::Status Daemon::Setup() {
     return absl::ResourceExhaustedError(
         absl::StrFormat("cannot create a pool of %u mbufs: %s (more hugepage memory, -m?)", n_mbufs,
                         rte_strerror(rte_errno)));
+  // Every mbuf is in the pool now; at stop, once the ports are closed, all
+  // must be back (some PMDs fill rx rings or, like net_pcap's infinite_rx,
+  // preload packets at queue setup, so this is the only point to compare).
+  avail_at_start_ = rte_mempool_avail_count(pool_);
   for (auto& p : ports_) {
     absl::Status s = ConfigurePort(*p, pool_);
     if (!s.ok()) return s;
@@ -237,8 +241,6 @@ absl::Status Daemon::Setup() {
   });
   RegisterTelemetry(&stats_);
 
-  // Mbufs at rest: every one of them is in the pool before ports start.
-  avail_at_start_ = rte_mempool_avail_count(pool_);
   for (auto& p : ports_) {
     absl::Status s = StartPort(*p);
     if (!s.ok()) return s;

@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 
 #include <atomic>
+#include <cctype>
 
 #include "absl/strings/str_format.h"
 
@@ -26,6 +27,16 @@ std::string Quote(const std::string& s) {
 
 std::string Name(std::string_view v) {
   return std::string(v.data(), v.size());
+}
+
+// DPDK telemetry accepts only [A-Za-z0-9_] in dictionary keys (a neighbour
+// called "transit-a" would be dropped silently): others become '_'.
+std::string TelemetryKey(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return key;
 }
 
 double BusyRatio(const StatsSnapshot::WorkerStats& w) {
@@ -58,7 +69,7 @@ int TelemetryPorts(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_u64(port, "nic_missed", p.nic_missed);
     rte_tel_data_add_dict_u64(port, "nic_rx_errors", p.nic_rx_errors);
     rte_tel_data_add_dict_u64(port, "nic_tx_errors", p.nic_tx_errors);
-    rte_tel_data_add_dict_container(d, p.name.c_str(), port, 0);
+    rte_tel_data_add_dict_container(d, TelemetryKey(p.name).c_str(), port, 0);
   }
   return 0;
 }
@@ -85,7 +96,7 @@ int TelemetryNeighbors(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_string(nd, "class", Name(ToString(n.egress_class)).c_str());
     rte_tel_data_add_dict_u64(nd, "packets", n.packets);
     rte_tel_data_add_dict_u64(nd, "bytes", n.bytes);
-    rte_tel_data_add_dict_container(d, n.name.c_str(), nd, 0);
+    rte_tel_data_add_dict_container(d, TelemetryKey(n.name).c_str(), nd, 0);
   }
   return 0;
 }
@@ -111,6 +122,12 @@ int TelemetryWorkers(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_u64(wd, "idle_turns", w.idle_turns);
     // Telemetry in 22.11 has no doubles in dicts: per mille.
     rte_tel_data_add_dict_u64(wd, "busy_per_mille", uint64_t(BusyRatio(w) * 1000));
+    rte_tel_data_add_dict_u64(wd, "packets", w.packets);
+    rte_tel_data* cycles = rte_tel_data_alloc();
+    rte_tel_data_start_dict(cycles);
+    for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
+      rte_tel_data_add_dict_u64(cycles, kStageNames[k], w.stage_cycles[k]);
+    rte_tel_data_add_dict_container(wd, "cycles", cycles, 0);
     rte_tel_data_add_dict_container(d, absl::StrFormat("lcore%u", w.lcore).c_str(), wd, 0);
   }
   return 0;
@@ -156,7 +173,15 @@ StatsSnapshot StatsSource::Take() const {
       s.neighbors[n].packets += c.neighbors[n].packets.Read();
       s.neighbors[n].bytes += c.neighbors[n].bytes.Read();
     }
-    s.workers.push_back({w.lcore, c.lookups.Read(), c.busy_turns.Read(), c.idle_turns.Read()});
+    StatsSnapshot::WorkerStats ws;
+    ws.lcore = w.lcore;
+    ws.lookups = c.lookups.Read();
+    ws.busy_turns = c.busy_turns.Read();
+    ws.idle_turns = c.idle_turns.Read();
+    ws.packets = c.packets.Read();
+    for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
+      ws.stage_cycles[k] = c.stage_cycles[k].Read();
+    s.workers.push_back(ws);
   }
   if (punts_drained != nullptr) s.punts_drained = punts_drained->load(std::memory_order_relaxed);
   return s;
@@ -190,8 +215,13 @@ std::string ToJson(const StatsSnapshot& s) {
   for (size_t w = 0; w < s.workers.size(); ++w) {
     const auto& wk = s.workers[w];
     out += absl::StrFormat(
-        "%s{\"lcore\":%u,\"lookups\":%u,\"busy_turns\":%u,\"idle_turns\":%u,\"busy_ratio\":%.4f}",
-        w ? "," : "", wk.lcore, wk.lookups, wk.busy_turns, wk.idle_turns, BusyRatio(wk));
+        "%s{\"lcore\":%u,\"packets\":%u,\"lookups\":%u,\"busy_turns\":%u,"
+        "\"idle_turns\":%u,\"busy_ratio\":%.4f,\"cycles\":{",
+        w ? "," : "", wk.lcore, wk.packets, wk.lookups, wk.busy_turns, wk.idle_turns,
+        BusyRatio(wk));
+    for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
+      out += absl::StrFormat("%s\"%s\":%u", k ? "," : "", kStageNames[k], wk.stage_cycles[k]);
+    out += "}}";
   }
   out += absl::StrFormat(
       "],\"punts_drained\":%u,\"mempool\":{\"size\":%u,\"avail_at_start\":%u,"
@@ -218,9 +248,16 @@ std::string ToText(const StatsSnapshot& s) {
     if (s.reasons[r] != 0)
       out += absl::StrFormat("not forwarded: %-26s %12u\n", Name(kReasonNames[r]), s.reasons[r]);
   }
-  for (const auto& w : s.workers)
-    out += absl::StrFormat("worker lcore %-3u lookups %12u busy %5.1f%%\n", w.lcore, w.lookups,
+  for (const auto& w : s.workers) {
+    out += absl::StrFormat("worker lcore %-3u lookups %12u busy %5.1f%%", w.lcore, w.lookups,
                            100.0 * BusyRatio(w));
+    if (w.packets != 0) {
+      out += "   cycles/packet";
+      for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
+        out += absl::StrFormat(" %s %.1f", kStageNames[k], double(w.stage_cycles[k]) / w.packets);
+    }
+    out += "\n";
+  }
   out += absl::StrFormat("punts drained %u\n", s.punts_drained);
   if (s.mempool_size != 0)
     out += absl::StrFormat("mempool size %u, available at start %u, at stop %u\n", s.mempool_size,

@@ -44,7 +44,8 @@ struct StatsSnapshot {
   };
   struct WorkerStats {
     unsigned lcore = 0;
-    uint64_t lookups = 0, busy_turns = 0, idle_turns = 0;
+    uint64_t lookups = 0, busy_turns = 0, idle_turns = 0, packets = 0;
+    std::array<uint64_t, WorkerCounters::kStageCount> stage_cycles{};
   };
   std::vector<PortStats> ports;
   std::array<uint64_t, kReasonCount> reasons{};

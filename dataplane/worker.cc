@@ -40,15 +40,18 @@ int Worker::Run() {
   while (!env_->stop.load(std::memory_order_relaxed)) {
     bool busy = false;
     for (const RxQueueId& q : rx_) {
+      uint64_t t0 = rte_rdtsc();
       uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
       if (n == 0) continue;
+      counters_->stage_cycles[WorkerCounters::kRx].Add(rte_rdtsc() - t0);
       busy = true;
       ProcessBurst(q.port, pkts, n);
     }
     uint64_t now = rte_rdtsc();
     if (now - last_drain >= drain_cycles) {
       FlushAll();
-      last_drain = now;
+      last_drain = rte_rdtsc();
+      counters_->stage_cycles[WorkerCounters::kTx].Add(last_drain - now);
     }
     (busy ? counters_->busy_turns : counters_->idle_turns).Add(1);
     // Between bursts this worker holds no pointer into the FIB.
@@ -70,6 +73,8 @@ void Worker::ProcessBurst(uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
   uint8_t v6_index[kBurst];
   uint16_t n4 = 0, n6 = 0;
 
+  WorkerCounters& c = *counters_;
+  const uint64_t t_start = rte_rdtsc();
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
@@ -109,18 +114,25 @@ void Worker::ProcessBurst(uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
       Dispose(m, ToReason(eo));
     }
   }
-  WorkerCounters& c = *counters_;
   c.ports[in_port].rx.packets.Add(n);
   c.ports[in_port].rx.bytes.Add(rx_bytes);
+  c.packets.Add(n);
+  const uint64_t t_checked = rte_rdtsc();
 
   // Step 3: one bulk lookup per family for the whole burst.
   if (n4 != 0) env_->v4->LookupBurst(v4_dst, v4_nh, n4);
   if (n6 != 0) env_->v6->LookupBurst(v6_dst, v6_nh, n6);
   c.lookups.Add(n4 + n6);
+  const uint64_t t_looked_up = rte_rdtsc();
 
-  // Steps 4-6: next hop, rewrite, tx buffer.
+  // Steps 4-6: next hop, rewrite, tx buffer (full buffers are sent here and
+  // counted as forward time; the timer drain is counted as tx).
   for (uint16_t j = 0; j < n4; ++j) Forward(pkts[v4_index[j]], meta[v4_index[j]], v4_nh[j], true);
   for (uint16_t j = 0; j < n6; ++j) Forward(pkts[v6_index[j]], meta[v6_index[j]], v6_nh[j], false);
+  const uint64_t t_end = rte_rdtsc();
+  c.stage_cycles[WorkerCounters::kCheck].Add(t_checked - t_start);
+  c.stage_cycles[WorkerCounters::kLookup].Add(t_looked_up - t_checked);
+  c.stage_cycles[WorkerCounters::kForward].Add(t_end - t_looked_up);
 }
 
 void Worker::Forward(rte_mbuf* m, const Meta& meta, lpm::NextHop nh, bool ipv4) {

@@ -74,7 +74,8 @@ class Worker {
   };
 
   void Dispose(rte_mbuf* m, Reason reason);
-  void Forward(rte_mbuf* m, const Meta& meta, lpm::NextHop nh, bool ipv4);
+  [[gnu::always_inline]] inline void Forward(rte_mbuf* m, const Meta& meta, lpm::NextHop nh,
+                                             bool ipv4);
   void Flush(uint16_t port);
 
   WorkerEnv* env_;

@@ -21,11 +21,26 @@ inline void StoreBe16(uint8_t* p, uint16_t v) {
 }
 
 // RFC 1071 one's-complement sum of `words` 16-bit words, folded to 16 bits.
+// Sums 32-bit native-order words in a 64-bit accumulator (RFC 1071 §2(B):
+// the sum is byte-order independent) and swaps once at the end.
 inline uint16_t OnesComplementSum(const uint8_t* p, uint32_t words) {
-  uint32_t sum = 0;
-  for (uint32_t i = 0; i < words; ++i) sum += LoadBe16(p + 2 * i);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(sum);
+  uint64_t sum = 0;
+  uint32_t i = 0;
+  for (; i + 2 <= words; i += 2) {
+    uint32_t w;
+    std::memcpy(&w, p + 2 * i, 4);
+    sum += w;
+  }
+  if (i < words) {
+    uint16_t w;
+    std::memcpy(&w, p + 2 * i, 2);
+    sum += w;
+  }
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return __builtin_bswap16(uint16_t(sum));
 }
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit field changing from
