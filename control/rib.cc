@@ -182,23 +182,6 @@ void Rib::FinishReleases() {
 }
 
 template <class P>
-void Rib::AddUser(Path& path, const P& p) {
-  if constexpr (std::is_same_v<P, Ipv4Prefix>) {
-    path.v4_users.insert(p);
-  } else {
-    path.v6_users.insert(p);
-  }
-}
-template <class P>
-void Rib::RemoveUser(Path& path, const P& p) {
-  if constexpr (std::is_same_v<P, Ipv4Prefix>) {
-    path.v4_users.erase(p);
-  } else {
-    path.v6_users.erase(p);
-  }
-}
-
-template <class P>
 absl::Status Rib::StageOne(const RouteChange& c, const P& p,
                            absl::flat_hash_map<P, size_t, PrefixHash>& index,
                            std::vector<Staged<P>>& staged) {
@@ -245,6 +228,16 @@ absl::Status Rib::Apply(std::span<const RouteChange> changes) {
   std::vector<Staged<Ipv6Prefix>> v6;
   absl::flat_hash_map<Ipv4Prefix, size_t, PrefixHash> v4_index;
   absl::flat_hash_map<Ipv6Prefix, size_t, PrefixHash> v6_index;
+  if (changes.size() > 1024) {  // bulk loads: size the maps once
+    size_t n4 = 0;
+    for (const RouteChange& c : changes) n4 += std::holds_alternative<Ipv4Prefix>(c.prefix);
+    v4_index.reserve(n4);
+    v6_index.reserve(changes.size() - n4);
+    v4.reserve(n4);
+    v6.reserve(changes.size() - n4);
+    v4_.reserve(v4_.size() + n4);
+    v6_.reserve(v6_.size() + changes.size() - n4);
+  }
   for (const RouteChange& c : changes) {
     absl::Status s = std::holds_alternative<Ipv4Prefix>(c.prefix)
                          ? StageOne(c, std::get<Ipv4Prefix>(c.prefix), v4_index, v4)
@@ -308,7 +301,6 @@ absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged
       if (it != map.end()) {
         if (it->second.path != kNoPath) {
           if (!it->second.in_fib) --withdrawn_;
-          RemoveUser(*paths_[it->second.path], s.prefix);
           Release(it->second.path);
         }
       }
@@ -317,7 +309,6 @@ absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged
         continue;
       }
       if (!s.entry.in_fib) ++withdrawn_;
-      AddUser(*paths_[s.entry.path], s.prefix);
       if (it != map.end()) {
         it->second = std::move(s.entry);
       } else {
@@ -355,14 +346,20 @@ absl::Status Rib::Recompute(std::span<const EgressId> egresses) {
   // The per-prefix part: only prefixes whose whole chain is down (or back).
   std::vector<FibChange<Ipv4Prefix>> v4_fib;
   std::vector<FibChange<Ipv6Prefix>> v6_fib;
-  for (PathId id : now_usable) {
-    for (const auto& p : paths_[id]->v4_users) v4_fib.push_back(Upsert(p, id));
-    for (const auto& p : paths_[id]->v6_users) v6_fib.push_back(Upsert(p, id));
-  }
-  for (PathId id : now_unusable) {
-    for (const auto& p : paths_[id]->v4_users) v4_fib.push_back(Withdraw(p));
-    for (const auto& p : paths_[id]->v6_users) v6_fib.push_back(Withdraw(p));
-  }
+  absl::flat_hash_set<PathId> up(now_usable.begin(), now_usable.end());
+  absl::flat_hash_set<PathId> down(now_unusable.begin(), now_unusable.end());
+  auto collect = [&](const auto& map, auto& fib_changes) {
+    for (const auto& [p, e] : map) {
+      if (e.path == kNoPath) continue;
+      if (up.contains(e.path)) {
+        fib_changes.push_back(Upsert(p, e.path));
+      } else if (down.contains(e.path)) {
+        fib_changes.push_back(Withdraw(p));
+      }
+    }
+  };
+  collect(v4_, v4_fib);
+  collect(v6_, v6_fib);
   const absl::Status v4_status = ApplyToFib<Ipv4Prefix>(fib_, v4_fib);
   const absl::Status v6_status = ApplyToFib<Ipv6Prefix>(fib_, v6_fib);
   // Workers that looked up before the withdrawal may still use the path:

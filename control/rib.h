@@ -15,8 +15,10 @@
 //
 // A path with no up egress at all is "unusable": its prefixes are withdrawn
 // from the FIB so the covering route answers, and reinserted when it becomes
-// usable. That step is per prefix, but only for prefixes that have no
-// alternative left (a chain that ends in a transit rarely gets there); the
+// usable. That step is per prefix (one scan of the RIB for the prefixes of
+// the paths that changed usability; paths keep no prefix lists, which keeps
+// loading and churn cheap), but only for prefixes that have no alternative
+// left (a chain that ends in a transit rarely gets there); the
 // common failover (peer -> transit, CDN -> peering) never touches prefixes.
 // The alternative, a path that borrows its covering route's members, would
 // make the path key depend on the covering prefix and turn every covering
@@ -93,8 +95,6 @@ struct Path {
   uint32_t refs = 0;
   bool usable = false;
   dataplane::PathMembers members;
-  absl::flat_hash_set<lpm::Ipv4Prefix, PrefixHash> v4_users;
-  absl::flat_hash_set<lpm::Ipv6Prefix, PrefixHash> v6_users;
 };
 
 struct ChainHash {
@@ -159,10 +159,6 @@ class Rib {
   dataplane::PathId Acquire(const std::vector<EgressId>& chain);
   void Release(dataplane::PathId id);
   std::vector<EgressId> ChainOf(const RibEntry& e) const;
-  template <class P>
-  void AddUser(Path& path, const P& p);
-  template <class P>
-  void RemoveUser(Path& path, const P& p);
 
   Fib fib_;
   EgressModel* egress_;
