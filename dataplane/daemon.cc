@@ -109,7 +109,8 @@ class Daemon {
   absl::Status Setup();
   void ControlLoop();
   void DrainPuntRings();
-  void PollLinks(bool force);
+  // Returns true if some link changed state.
+  bool PollLinks(bool force);
   void Shutdown();
 
   const Config& cfg_;
@@ -254,7 +255,8 @@ absl::Status Daemon::Setup() {
   return absl::OkStatus();
 }
 
-void Daemon::PollLinks(bool force) {
+bool Daemon::PollLinks(bool force) {
+  bool changed = false;
   auto now = std::chrono::steady_clock::now();
   bool poll_due = force || now - last_link_poll_ >= kLinkPollInterval;
   if (poll_due) last_link_poll_ = now;
@@ -263,6 +265,8 @@ void Daemon::PollLinks(bool force) {
     if (!event && !(poll_due && (!p->lsc_interrupt || force))) continue;
     if (!RefreshLink(*p) && !force) continue;
     std::printf("edgefwd: port '%s' link %s\n", p->name.c_str(), p->link_up ? "up" : "down");
+    std::fflush(stdout);
+    changed = true;
     for (const NeighborConfig& n : cfg_.neighbors) {
       if (n.port != p->name) continue;
       absl::Status s = cp_->SetNeighborUp(n.name, p->link_up);
@@ -271,6 +275,7 @@ void Daemon::PollLinks(bool force) {
                      std::string(s.message()).c_str());
     }
   }
+  return changed;
 }
 
 void Daemon::DrainPuntRings() {
@@ -293,7 +298,7 @@ void Daemon::ControlLoop() {
   while (!g_stop_requested.load()) {
     cp_->Poll(kControlPollMs);
     DrainPuntRings();
-    PollLinks(false);
+    if (PollLinks(false)) last_rx_change = Clock::now();  // idle counts from link-up
     if (opts_.exit_when_idle_ms != 0) {
       uint64_t rx = 0;
       for (const WorkerSlot& s : workers_)

@@ -11,8 +11,9 @@ namespace edgefwd::dataplane {
 struct Options {
   std::string config;      // --config FILE (required)
   std::string stats_json;  // --stats-json FILE: final counters as JSON at exit
-  // --exit-when-idle MS: stop once no packet was received for MS ms. For
-  // tests and demos that replay a finite pcap; 0 = run until a signal.
+  // --exit-when-idle MS: stop once no packet was received for MS ms (counted
+  // from start or the last link change). For tests and demos that replay a
+  // finite pcap; 0 = run until a signal.
   uint32_t exit_when_idle_ms = 0;
 };
 

@@ -13,6 +13,7 @@ usage: virtio_forwarding_test.py EDGEFWD_BINARY
 """
 import collections
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -82,12 +83,16 @@ def main():
     pid = os.getpid()
     # The vhost side: a server socket; 'start' only once edgefwd is attached.
     peer = subprocess.Popen(
-        [testpmd, "--no-pci", "--in-memory", "--single-file-segments", "-m", "256",
+        # stdbuf: testpmd's console output must reach us as it is printed.
+        ["stdbuf", "-o0", testpmd, "--no-pci", "--in-memory", "--single-file-segments", "-m", "256",
          "--file-prefix=e2evh%d" % pid, "-l", "0,1", "--log-level=lib.eal:error",
          "--vdev", "net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s/out.pcap" % (work, work),
          "--vdev", "net_vhost0,iface=%s,queues=1" % sock,
-         "--", "-i", "--forward-mode=io", "--total-num-mbufs=4096"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+         "--", "-i", "--forward-mode=io", "--total-num-mbufs=4096",
+         # else testpmd drains (discards) the pcap before it starts forwarding
+         "--no-flush-rx"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        bufsize=1)
     edgefwd = None
     try:
         for _ in range(100):
@@ -98,10 +103,39 @@ def main():
         edgefwd = subprocess.Popen(
             [binary, "--no-pci", "--in-memory", "--single-file-segments", "-m", "256",
              "--file-prefix=e2evu%d" % pid, "-l", "0,1", "--log-level=lib.eal:error", "--",
-             "--config", cfg, "--stats-json", stats_path, "--exit-when-idle", "2500"],
+             "--config", cfg, "--stats-json", stats_path, "--exit-when-idle", "3000"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(1.5)  # virtio negotiation and port start
-        check(edgefwd.poll() is None, "edgefwd exited early:\n" + (edgefwd.stdout.read() or ""))
+        # Traffic starts once edgefwd's worker runs (virtio negotiated, port up).
+        early = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([edgefwd.stdout], [], [], 0.5)
+            if not ready:
+                continue
+            line = edgefwd.stdout.readline()
+            if not line:
+                break
+            early.append(line)
+            if "edgefwd: worker on lcore" in line:
+                break
+        sys.stdout.write("".join(early))
+        check(early and "worker on lcore" in early[-1], "edgefwd did not start")
+        # ... and once vhost reports the device ready (link up), else vhost
+        # drops what it sends.
+        peer_log = ""
+        deadline = time.monotonic() + 20
+        while "Link status: up" not in peer_log and time.monotonic() < deadline:
+            peer.stdin.write("show port info 1\n")
+            peer.stdin.flush()
+            time.sleep(0.3)
+            while select.select([peer.stdout], [], [], 0)[0]:
+                chunk = os.read(peer.stdout.fileno(), 65536).decode(errors="replace")
+                if not chunk:
+                    break
+                peer_log += chunk
+        check("Link status: up" in peer_log, "vhost link never came up: %d x down; vhost log:\n%s"
+              % (peer_log.count("Link status: down"),
+                 "\n".join(l for l in peer_log.splitlines() if "VHOST" in l)[-3000:]))
         peer.stdin.write("start\n")
         peer.stdin.flush()
         out, _ = edgefwd.communicate(timeout=30)
@@ -109,7 +143,9 @@ def main():
         check(edgefwd.returncode == 0, "edgefwd exited with %d" % edgefwd.returncode)
         peer.stdin.write("stop\nquit\n")
         peer.stdin.flush()
-        peer.communicate(timeout=20)
+        peer_out = peer_log + peer.communicate(timeout=20)[0]
+        if os.environ.get("E2E_VERBOSE"):
+            sys.stdout.write(peer_out)
 
         with open(stats_path) as f:
             import json
