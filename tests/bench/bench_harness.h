@@ -21,8 +21,8 @@ namespace edgefwd::bench {
 
 struct BenchConfig {
   int passes = 5;              // lookup rate = median of this many passes
-  double pass_seconds = 0.25;  // each pass runs about this long
-  double update_seconds = 1.0;
+  double pass_seconds = 0.2;  // each pass runs about this long (CPU time)
+  double update_seconds = 0.6;
   size_t sample = 200'000;  // spot-check addresses per family
   bool quick = false;
   uint64_t seed = 1;
