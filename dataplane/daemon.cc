@@ -107,6 +107,13 @@ class Daemon {
 
  private:
   absl::Status Setup();
+  // The control plane's view of a config: neighbours on running ports.
+  absl::StatusOr<control::ControlSpec> BuildSpec(const Config& cfg) const;
+  // `reload`: re-reads the config file; ports, workers, addresses and the
+  // set of neighbour names are fixed at start (counters are laid out per
+  // neighbour), the rest (neighbour MAC/class/VLAN, groups, route files) is
+  // handed to the control plane, which applies the difference.
+  absl::StatusOr<control::ControlSpec> ReloadSpec() const;
   void ControlLoop();
   void DrainPuntRings();
   // Returns true if some link changed state.
@@ -130,6 +137,59 @@ class Daemon {
   bool workers_running_ = false;
   std::chrono::steady_clock::time_point last_link_poll_;
 };
+
+absl::StatusOr<control::ControlSpec> Daemon::BuildSpec(const Config& cfg) const {
+  control::ControlSpec spec;
+  for (const NeighborConfig& n : cfg.neighbors) {
+    control::NeighborSpec ns;
+    ns.name = n.name;
+    ns.egress_class = n.egress_class;
+    const Port* port = nullptr;
+    for (const auto& p : ports_)
+      if (p->name == n.port) port = p.get();
+    if (port == nullptr)
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s:%u: neighbor '%s': port '%s' is not running", n.file.c_str(), n.line,
+                          n.name.c_str(), n.port.c_str()));
+    ns.port = port->id;
+    ns.port_mac = port->mac;
+    ns.vlan = n.vlan;
+    ns.next_hop_v4 = n.ipv4;
+    ns.next_hop_v6 = n.ipv6;
+    ns.mac = n.mac;
+    spec.neighbors.push_back(std::move(ns));
+  }
+  spec.groups = cfg.groups;
+  spec.route_files = cfg.route_files;
+  spec.socket_path = cfg.control_socket;
+  spec.class_preference = cfg.class_preference;
+  return spec;
+}
+
+absl::StatusOr<control::ControlSpec> Daemon::ReloadSpec() const {
+  auto cfg = ReadConfigFile(opts_.config);
+  if (!cfg.ok()) return cfg.status();
+  auto restart = [&](const std::string& what) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: %s changed: restart edgefwd to apply it (nothing was changed)",
+                        opts_.config.c_str(), what.c_str()));
+  };
+  if (cfg->ports.size() != cfg_.ports.size()) return restart("the port list");
+  for (size_t i = 0; i < cfg->ports.size(); ++i) {
+    const PortConfig& a = cfg->ports[i];
+    const PortConfig& b = cfg_.ports[i];
+    if (a.name != b.name || a.device != b.device || a.rx_queues != b.rx_queues ||
+        a.tx_queues != b.tx_queues || a.mtu != b.mtu || a.vlans != b.vlans || a.ipv4 != b.ipv4 ||
+        a.ipv6 != b.ipv6 || a.mac != b.mac)
+      return restart("port '" + b.name + "'");
+  }
+  if (cfg->workers.size() != cfg_.workers.size()) return restart("the worker layout");
+  if (cfg->neighbors.size() != cfg_.neighbors.size()) return restart("the set of neighbours");
+  for (size_t i = 0; i < cfg->neighbors.size(); ++i) {
+    if (cfg->neighbors[i].name != cfg_.neighbors[i].name) return restart("the set of neighbours");
+  }
+  return BuildSpec(*cfg);
+}
 
 absl::Status Daemon::Setup() {
   auto slots = PlanWorkers(cfg_);
@@ -167,32 +227,16 @@ absl::Status Daemon::Setup() {
   if (!v4_ || !v6_) return absl::ResourceExhaustedError("cannot allocate the LPM tables");
   state_ = std::make_unique<ForwardingState>(qsbr_.get(), kMaxPaths);
 
-  control::ControlSpec spec;
-  for (const NeighborConfig& n : cfg_.neighbors) {
-    control::NeighborSpec ns;
-    ns.name = n.name;
-    ns.egress_class = n.egress_class;
-    for (const auto& p : ports_) {
-      if (p->name != n.port) continue;
-      ns.port = p->id;
-      ns.port_mac = p->mac;
-    }
-    ns.vlan = n.vlan;
-    ns.next_hop_v4 = n.ipv4;
-    ns.next_hop_v6 = n.ipv6;
-    ns.mac = n.mac;
-    spec.neighbors.push_back(std::move(ns));
+  auto spec = BuildSpec(cfg_);
+  if (!spec.ok()) return spec.status();
+  for (const NeighborConfig& n : cfg_.neighbors)
     stats_.neighbors.push_back({n.name, n.egress_class, n.port});
-  }
-  spec.groups = cfg_.groups;
-  spec.route_files = cfg_.route_files;
-  spec.socket_path = cfg_.control_socket;
-  spec.class_preference = cfg_.class_preference;
   auto cp = control::ControlPlane::Create(
-      std::move(spec), control::Fib{qsbr_.get(), v4_.get(), v6_.get(), state_.get()});
+      std::move(*spec), control::Fib{qsbr_.get(), v4_.get(), v6_.get(), state_.get()});
   if (!cp.ok()) return cp.status();
   cp_ = std::move(*cp);
   if (absl::Status s = cp_->LoadRouteFiles(); !s.ok()) return s;
+  cp_->SetReloadProvider([this] { return ReloadSpec(); });
   if (absl::Status s = cp_->StartSocket(); !s.ok()) return s;
 
   // Worker environment: everything read-only while they run.
