@@ -265,11 +265,15 @@ int Main(int argc, char** argv) {
                                   "-l",
                                   std::to_string(o.lcore),
                                   "--no-pci",
-                                  "--in-memory",
                                   "--file-prefix=benchlpm-" + std::to_string(getpid()),
                                   "--force-max-simd-bitwidth=512",
                                   "--log-level=lib.eal:warning"};
-  if (no_huge) {
+  if (!no_huge) {
+    eal.push_back("--in-memory");
+  } else {
+    // --no-huge cannot be combined with --in-memory; --no-shconf keeps it
+    // from leaving runtime files behind instead.
+    eal.push_back("--no-shconf");
     eal.push_back("--no-huge");
     eal.push_back("-m");
     eal.push_back(std::to_string(need + 256));
