@@ -188,7 +188,11 @@ absl::Status Rib::StageOne(const RouteChange& c, const P& p,
   auto [it, added] = index.try_emplace(p, staged.size());
   if (added) {
     Staged<P> s{p, {}};
-    if (const RibEntry* cur = Find(p)) s.entry = *cur;
+    if (const RibEntry* cur = Find(p)) {
+      s.entry = *cur;
+      s.old_path = cur->path;
+      s.old_in_fib = cur->in_fib;
+    }
     staged.push_back(std::move(s));
   }
   auto& cands = staged[it->second].entry.candidates;
@@ -259,9 +263,8 @@ absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged
   auto plan = [&](auto& staged, auto& fib_changes, auto& undo) -> absl::Status {
     for (auto& s : staged) {
       Rank(s.entry);
-      const RibEntry* old = Find(s.prefix);
-      const PathId old_path = old ? old->path : kNoPath;
-      const bool old_in_fib = old && old->in_fib;
+      const PathId old_path = s.old_path;
+      const bool old_in_fib = s.old_in_fib;
       PathId path = kNoPath;
       if (!s.entry.candidates.empty()) {
         path = Acquire(ChainOf(s.entry));
@@ -297,23 +300,16 @@ absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged
   auto commit = [&](auto& staged) {
     for (auto& s : staged) {
       auto& map = Map<std::decay_t<decltype(s.prefix)>>();
-      auto it = map.find(s.prefix);
-      if (it != map.end()) {
-        if (it->second.path != kNoPath) {
-          if (!it->second.in_fib) --withdrawn_;
-          Release(it->second.path);
-        }
+      if (s.old_path != kNoPath) {
+        if (!s.old_in_fib) --withdrawn_;
+        Release(s.old_path);
       }
       if (s.entry.candidates.empty()) {
-        if (it != map.end()) map.erase(it);
+        map.erase(s.prefix);
         continue;
       }
       if (!s.entry.in_fib) ++withdrawn_;
-      if (it != map.end()) {
-        it->second = std::move(s.entry);
-      } else {
-        map.emplace(s.prefix, std::move(s.entry));
-      }
+      map.insert_or_assign(s.prefix, std::move(s.entry));
     }
   };
   commit(v4);
@@ -395,10 +391,10 @@ absl::Status Rib::Rerank(std::span<const EgressId> egresses) {
   std::vector<Staged<Ipv4Prefix>> v4;
   std::vector<Staged<Ipv6Prefix>> v6;
   for (const auto& [p, e] : v4_) {
-    if (names_changed(e)) v4.push_back({p, e});
+    if (names_changed(e)) v4.push_back({p, e, e.path, e.in_fib});
   }
   for (const auto& [p, e] : v6_) {
-    if (names_changed(e)) v6.push_back({p, e});
+    if (names_changed(e)) v6.push_back({p, e, e.path, e.in_fib});
   }
   return Commit(v4, v6);
 }

@@ -146,6 +146,9 @@ class Rib {
   struct Staged {
     P prefix;
     RibEntry entry;
+    // What the RIB held before (looked up once, when staged).
+    dataplane::PathId old_path = kNoPath;
+    bool old_in_fib = false;
   };
   template <class P>
   absl::flat_hash_map<P, RibEntry, PrefixHash>& Map();
