@@ -114,7 +114,12 @@ class Poptrie {
   // deep lanes do not drag the whole burst through every level.
   void LookupBurst(const Key* keys, NextHop* out, size_t n) const {
 #ifdef EDGEFWD_LPM_AVX512
-    LookupBurstAvx512(keys, out, n);
+    // Gathers pay off only with enough lanes to overlap their latency.
+    if (n >= 16) {
+      LookupBurstAvx512(keys, out, n);
+    } else {
+      LookupBurstScalar(keys, out, n);
+    }
 #else
     LookupBurstScalar(keys, out, n);
 #endif
@@ -293,7 +298,7 @@ class Poptrie {
       }
       existed = store_.Upsert(addr, len, nh, &old_nh);
     }
-    if (!ApplyToTrie(addr, len)) {
+    if (!ApplyToTrie(addr, len, !remove)) {
       AbortOp();
       uint32_t ignored;
       if (remove || existed) {
@@ -405,10 +410,12 @@ class Poptrie {
     Root* root;
   };
   // Writer-side allocation state of one set of pools.
+  // Node 0 and leaf 0 are never handed out: burst lookups read leaf 0 for
+  // lanes that do not need a leaf, and it must never be written under them.
   struct Pool {
     Root* root = nullptr;
-    size_t node_top = 0;
-    size_t leaf_top = 0;
+    size_t node_top = 1;
+    size_t leaf_top = 1;
     std::vector<uint32_t> node_free[65];  // free runs by length
     std::vector<uint32_t> leaf_free[65];
     std::vector<uint32_t> node_default;  // per node: the answer before its slots
@@ -669,8 +676,31 @@ class Poptrie {
   // (base, d) whose default is unchanged (L > d); writes the new node to
   // `dest`. `x` is what p's span resolves to after the change.
   bool UpdateNode(uint32_t old, uint32_t dest, Key base, unsigned d, uint32_t def, Key pa,
-                  unsigned L, uint32_t x) {
+                  unsigned L, uint32_t x, bool inserted) {
     const Node on = pool_.root->nodes[old];
+    unsigned sp = Bits6(pa, static_cast<int>(d));
+    // Fast path: the change lies below an existing child that stays — only
+    // the sibling run is copied; this node's leaves are reused as they are.
+    if (L > d + 6 && (on.vector >> sp & 1) &&
+        (inserted || HasLonger(ChildBase(base, d, sp), d + 6))) {
+      size_t nchild = static_cast<size_t>(std::popcount(on.vector));
+      auto run = AllocNodes(nchild);
+      if (!run) return false;
+      uint32_t rank = static_cast<uint32_t>(std::popcount(on.vector & ((uint64_t{1} << sp) - 1)));
+      for (uint32_t j = 0; j < nchild; ++j) {
+        if (j == rank) continue;
+        pool_.root->nodes[*run + j] = pool_.root->nodes[on.base_child + j];
+        pool_.node_default[*run + j] = pool_.node_default[on.base_child + j];
+      }
+      if (!UpdateNode(on.base_child + rank, *run + rank, ChildBase(base, d, sp), d + 6,
+                      pool_.node_default[on.base_child + rank], pa, L, x, inserted)) {
+        return false;
+      }
+      RetireRun(kNodes, on.base_child, nchild);
+      pool_.root->nodes[dest] = Node{on.vector, on.leafvec, *run, on.base_leaf};
+      pool_.node_default[dest] = def;
+      return true;
+    }
     uint32_t val[64];
     uint32_t old_child[64];
     {
@@ -690,7 +720,6 @@ class Poptrie {
     Action act[64];
     std::fill(act, act + 64, kCopy);
     uint64_t vec = on.vector;
-    unsigned sp = Bits6(pa, static_cast<int>(d));
     if (L <= d + 6) {
       unsigned span = 1u << (d + 6 - L);
       uint32_t nv[64] = {};
@@ -739,7 +768,7 @@ class Poptrie {
           if (old_child[s] != ~0u) RetireBelow(old_child[s]);
           return BuildFromStore(cdest, cbase, d + 6, val[s]);
         case kUpdate:
-          return UpdateNode(old_child[s], cdest, cbase, d + 6, val[s], pa, L, x);
+          return UpdateNode(old_child[s], cdest, cbase, d + 6, val[s], pa, L, x, inserted);
       }
       return false;
     });
@@ -757,7 +786,7 @@ class Poptrie {
 
   // Propagates the (already stored) change of (pa, L) into the trie; on
   // false nothing was published.
-  bool ApplyToTrie(Key pa, unsigned L) {
+  bool ApplyToTrie(Key pa, unsigned L, bool inserted) {
     uint32_t x = LongestCoveringLeaf(pa, L);
     if (L <= static_cast<unsigned>(S)) {
       size_t c0 = DirectIndex(pa);
@@ -804,7 +833,7 @@ class Poptrie {
       return true;
     }
     uint32_t old = e & ~kNodeFlag;
-    if (!HasLonger(ChunkBase(c), S)) {
+    if (!inserted && !HasLonger(ChunkBase(c), S)) {
       RetireRun(kNodes, old, 1);
       RetireBelow(old);
       Publish(c, pool_.node_default[old]);
@@ -812,7 +841,9 @@ class Poptrie {
     }
     auto root = AllocNodes(1);
     if (!root) return false;
-    if (!UpdateNode(old, *root, ChunkBase(c), S, pool_.node_default[old], pa, L, x)) return false;
+    if (!UpdateNode(old, *root, ChunkBase(c), S, pool_.node_default[old], pa, L, x, inserted)) {
+      return false;
+    }
     RetireRun(kNodes, old, 1);
     Publish(c, *root | kNodeFlag);
     return true;

@@ -27,7 +27,7 @@ class RouteStore {
   using Packed = typename Traits::Packed;
   using Key = typename Traits::Key;
   static constexpr size_t kBlockCap = 64;
-  static constexpr size_t kBulkFill = 56;  // leaves room for inserts after a bulk load
+  static constexpr size_t kBulkFill = 62;  // a little room for inserts after a bulk load
 
   struct Pos {
     size_t block = 0;
