@@ -86,6 +86,7 @@ absl::Status ControlPlane::LoadRouteFiles() {
   for (const std::string& path : impl_->spec.route_files) {
     auto routes = ReadRouteFile(path);
     if (!routes.ok()) return routes.status();
+    all.reserve(all.size() + routes->size());
     const SourceId source = impl_->rib->AddSource(path, kFileSourcePreference);
     auto changes = impl_->ToChanges(*routes, path, source, RouteChange::Op::kAdd);
     if (!changes.ok()) return changes.status();

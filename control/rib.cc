@@ -259,6 +259,9 @@ absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged
   std::vector<FibChange<Ipv4Prefix>> v4_fib, v4_undo;
   std::vector<FibChange<Ipv6Prefix>> v6_fib, v6_undo;
 
+  // Paths for one-egress chains, valid while planning (nothing is released
+  // before the commit step).
+  std::vector<PathId> single_egress_path(egress_->size(), kNoPath);
   // Plan: rank, pick (and publish) the path, and say what the FIB must do.
   auto plan = [&](auto& staged, auto& fib_changes, auto& undo) -> absl::Status {
     for (auto& s : staged) {
@@ -266,10 +269,17 @@ absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged
       const PathId old_path = s.old_path;
       const bool old_in_fib = s.old_in_fib;
       PathId path = kNoPath;
-      if (!s.entry.candidates.empty()) {
+      if (s.entry.candidates.size() == 1 &&
+          single_egress_path[s.entry.candidates[0].egress] != kNoPath) {
+        // Most prefixes have one candidate: skip building and hashing the chain.
+        path = single_egress_path[s.entry.candidates[0].egress];
+        ++paths_[path]->refs;
+        acquired.push_back(path);
+      } else if (!s.entry.candidates.empty()) {
         path = Acquire(ChainOf(s.entry));
         if (path == kNoPath) return absl::ResourceExhaustedError("path table full");
         acquired.push_back(path);
+        if (s.entry.candidates.size() == 1) single_egress_path[s.entry.candidates[0].egress] = path;
       }
       s.entry.path = path;
       s.entry.in_fib = path != kNoPath && paths_[path]->usable;
