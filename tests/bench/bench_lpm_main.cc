@@ -6,6 +6,18 @@
 //                     [--lcore N] [--reader-core N] [--family 4|6|both] [--no-dpdk]
 //                     [--skip rte_lpm,rte_fib,rte_lpm6,rte_fib6] [--no-huge] [--heap-memory]
 //                     [--seed N]
+//
+// With --json the last stdout line is one object:
+//   ipv4 / ipv6: ratio_vs_best_dpdk (edgefwd / best DPDK structure on the
+//     headline row: IPv4 uniform-routed batch 64, IPv6 uniform-prefix batch 64),
+//     edgefwd_mlps, best_dpdk_mlps, best_dpdk, memory_mib (memory_bytes()),
+//     measured_memory_mib (allocator growth), build_s, updates_per_s (alone),
+//     updates_per_s_with_reader, reader_rate_under_churn_pct, disagreements,
+//     rows (every trace x batch with its ratio)
+//   build_s: IPv4 + IPv6 edgefwd full-table builds; updates_per_s and
+//   reader_rate_under_churn_pct: the lower family's figure with a concurrent
+//   reader; disagreements: spot-check mismatches against the reference, all
+//   structures; lookup_cpu_share_pct: how much CPU the lookup thread got.
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <unistd.h>
