@@ -331,11 +331,18 @@ absl::Status Rib::Recompute(std::span<const EgressId> egresses) {
   if (paths_through_.size() < egress_->size()) paths_through_.resize(egress_->size());
   absl::flat_hash_set<PathId> affected;
   for (EgressId e : egresses) {
-    for (PathId id : paths_through_[e]) affected.insert(id);
+    for (PathId id : paths_through_[e]) {
+      // Entries left by a group that lost a member may name freed ids.
+      if (paths_[id] != nullptr) affected.insert(id);
+    }
   }
   std::vector<PathId> now_usable, now_unusable;
   for (PathId id : affected) {
     Path& path = *paths_[id];
+    // A group may have gained members (reload): keep the index complete.
+    for (EgressId e : path.chain) {
+      for (EgressId n : egress_->Neighbors(e)) paths_through_[n].insert(id);
+    }
     PathMembers members;
     const bool usable = egress_->Resolve(path.chain, &members);
     if (usable) {

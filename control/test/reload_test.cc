@@ -111,6 +111,22 @@ TEST_F(ReloadTest, BadConfigChangesNothing) {
   EXPECT_EQ(fib_.One("20.1.1.1"), "peer-y");
 }
 
+TEST_F(ReloadTest, GroupGainsAMemberThatThenFails) {
+  ASSERT_TRUE(Exec(*cp_, "v1 route add 80.0.0.0/8 transit-ecmp").ok);
+  next_ = spec_;
+  next_.groups[0].members.push_back({"transit-c", 4});
+  ASSERT_TRUE(cp_->Reload().ok());
+  EXPECT_EQ(fib_.One("80.1.1.1"), "transit-a,transit-b,transit-c");
+  // The new member's failure must reach the paths through the group.
+  ASSERT_TRUE(cp_->SetNeighborUp("transit-c", false).ok());
+  EXPECT_EQ(fib_.One("80.1.1.1"), "transit-a,transit-b");
+  // And a member dropped from the group no longer matters to it.
+  next_.groups[0].members = {{"transit-a", 1}};
+  ASSERT_TRUE(cp_->Reload().ok());
+  ASSERT_TRUE(cp_->SetNeighborUp("transit-b", false).ok());
+  EXPECT_EQ(fib_.One("80.1.1.1"), "transit-a");
+}
+
 TEST_F(ReloadTest, RemovedFileWithdrawsItsRoutes) {
   next_ = spec_;
   next_.route_files = {};
