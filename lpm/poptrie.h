@@ -298,7 +298,7 @@ class Poptrie {
       }
       existed = store_.Upsert(addr, len, nh, &old_nh);
     }
-    if (!ApplyToTrie(addr, len, !remove)) {
+    if (!ApplyToTrie(addr, len, !remove, nh)) {
       AbortOp();
       uint32_t ignored;
       if (remove || existed) {
@@ -392,6 +392,7 @@ class Poptrie {
  private:
   static constexpr size_t kLanes = 64;
   static constexpr size_t kStoreGrowth = 4096;
+  static constexpr uint32_t kUnknownLeaf = ~uint32_t{0};
   static constexpr size_t kInitialNodes = 1024;
   static constexpr size_t kInitialLeaves = 4096;
   enum Kind : uint8_t { kNodes, kLeaves, kRootMem };
@@ -721,6 +722,18 @@ class Poptrie {
     std::fill(act, act + 64, kCopy);
     uint64_t vec = on.vector;
     if (L <= d + 6) {
+      if (x == kUnknownLeaf) {
+        // Removal: only lengths between this node's depth and L can cover
+        // p more specifically than the node's own default.
+        x = def;
+        for (unsigned l = L; l-- > d + 1;) {
+          if (store_.count_of_len(l) == 0) continue;
+          if (const auto* e = store_.Find(Mask(pa, l), l)) {
+            x = Traits::NhOf(*e) + 1;
+            break;
+          }
+        }
+      }
       unsigned span = 1u << (d + 6 - L);
       uint32_t nv[64] = {};
       std::fill(nv + sp, nv + sp + span, x);
@@ -786,9 +799,12 @@ class Poptrie {
 
   // Propagates the (already stored) change of (pa, L) into the trie; on
   // false nothing was published.
-  bool ApplyToTrie(Key pa, unsigned L, bool inserted) {
-    uint32_t x = LongestCoveringLeaf(pa, L);
+  bool ApplyToTrie(Key pa, unsigned L, bool inserted, uint32_t nh) {
+    // What p's span resolves to now: the route itself, or after a removal
+    // the longest covering route (found lazily, where the search is short).
+    uint32_t x = inserted ? nh + 1 : kUnknownLeaf;
     if (L <= static_cast<unsigned>(S)) {
+      if (x == kUnknownLeaf) x = LongestCoveringLeaf(pa, L);
       size_t c0 = DirectIndex(pa);
       size_t cnt = size_t{1} << (S - L);
       std::vector<uint32_t> nd(cnt, x);
