@@ -69,7 +69,7 @@ struct Config {
   std::vector<PortConfig> ports;
   std::vector<NeighborConfig> neighbors;
   std::vector<control::GroupSpec> groups;
-  std::vector<uint32_t> group_lines;  // parallel to groups, for errors
+  std::vector<uint32_t> group_lines;     // parallel to groups, for errors
   std::vector<WorkerConfig> workers;     // empty: the default layout
   std::vector<std::string> route_files;  // resolved against the config's dir
   std::string control_socket = "/run/edgefwd.sock";

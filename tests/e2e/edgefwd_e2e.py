@@ -7,7 +7,8 @@ import subprocess
 import sys
 import tempfile
 
-from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, Raw  # noqa: F401
+from scapy.all import Raw
+
 
 ROUTER_MAC = "02:00:00:00:00:01"
 CLIENT_MAC = "02:00:00:00:aa:01"

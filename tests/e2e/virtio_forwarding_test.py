@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, Raw, rdpcap, wrpcap
+from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, rdpcap, wrpcap
 
 from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, find_tag, ipv4_checksum_ok,
                          tag, temp_dir)
