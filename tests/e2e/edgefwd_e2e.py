@@ -3,6 +3,7 @@
 vdevs, read its final counters, and check forwarded packets with scapy."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,12 +51,22 @@ def run_edgefwd(binary, config, workdir, lcores="0,1", idle_ms=400, timeout=45, 
     argv = [binary, "--no-pci", "--in-memory", "--file-prefix=" + prefix, "-m", "256",
             "-l", lcores, "--log-level=lib.eal:error", *extra_eal,
             "--", "--config", config, "--stats-json", stats, "--exit-when-idle", str(idle_ms)]
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                          text=True)
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=timeout, text=True)
+    finally:
+        remove_runtime_dir(prefix)
     sys.stdout.write(proc.stdout)
     check(proc.returncode == 0, "edgefwd exited with %d" % proc.returncode)
     with open(stats) as f:
         return json.load(f)
+
+
+def remove_runtime_dir(prefix):
+    """EAL leaves /var/run/dpdk/PREFIX (telemetry socket) even with --in-memory."""
+    for base in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"),
+                                               "dpdk")):
+        shutil.rmtree(os.path.join(base, prefix), ignore_errors=True)
 
 
 def temp_dir():

@@ -22,7 +22,7 @@ import time
 from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, rdpcap, wrpcap
 
 from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, find_tag, ipv4_checksum_ok,
-                         tag, temp_dir)
+                         remove_runtime_dir, tag, temp_dir)
 
 NEIGHBORS = {
     "transit-a": (0, "02:00:00:00:bb:01"),
@@ -182,6 +182,8 @@ def main():
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
+        remove_runtime_dir("e2evh%d" % pid)
+        remove_runtime_dir("e2evu%d" % pid)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
