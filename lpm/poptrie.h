@@ -289,14 +289,14 @@ class Poptrie {
       if (!store_.Erase(addr, len, &old_nh)) return LpmError::kNotFound;
       existed = true;
     } else {
-      const auto* e = store_.Find(addr, len);
-      if (e && Traits::NhOf(*e) == nh) return LpmError::kOk;
-      if (!e && store_.size() >= config_.max_routes) return LpmError::kCapacityExhausted;
-      // The route store grows by a block at a time outside the pools' check.
-      if (!e && memory_bytes() + kStoreGrowth > config_.max_memory_bytes) {
-        return LpmError::kCapacityExhausted;
+      // Near a limit, only a replacement may proceed. (The route store grows
+      // by a block at a time outside the pools' own check, hence the slack.)
+      if (store_.size() >= config_.max_routes ||
+          memory_bytes() + kStoreGrowth > config_.max_memory_bytes) {
+        if (!store_.Find(addr, len)) return LpmError::kCapacityExhausted;
       }
       existed = store_.Upsert(addr, len, nh, &old_nh);
+      if (existed && old_nh == nh) return LpmError::kOk;
     }
     if (!ApplyToTrie(addr, len, !remove, nh)) {
       AbortOp();
@@ -353,8 +353,9 @@ class Poptrie {
     size_t b = sizeof(*this) + (size_t{1} << S) * sizeof(uint32_t);
     b += size_t{r->node_cap} * sizeof(Node) + size_t{r->leaf_cap} * sizeof(uint32_t);
     b += pool_.node_default.capacity() * sizeof(uint32_t);
-    for (const auto& f : pool_.node_free) b += f.capacity() * sizeof(uint32_t);
-    for (const auto& f : pool_.leaf_free) b += f.capacity() * sizeof(uint32_t);
+    for (size_t i = 0; i < 65; ++i) {
+      b += (pool_.node_free[i].capacity() + pool_.leaf_free[i].capacity()) * sizeof(uint32_t);
+    }
     b += limbo_.capacity() * sizeof(Limbo);
     return b + store_.bytes();
   }
