@@ -15,9 +15,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from edgefwd_e2e import ROUTER_MAC, Failure, check  # noqa: E402,F401
+from edgefwd_e2e import CLIENT_MAC, ROUTER_MAC, Failure, check, temp_dir  # noqa: E402,F401
 
 TAG = b"EFID"
+
+
+def tag(i):
+    """Payload naming input packet i (same format as edgefwd_e2e's tags)."""
+    return TAG + b"%06d" % i + b"." * 18
 
 
 def edgectl_path(edgefwd_binary):

@@ -25,11 +25,10 @@ import shutil
 import sys
 import time
 
-from scapy.all import IP, UDP, Ether, IPv6, wrpcap
+from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap
 
-from control_e2e_util import (ROUTER_MAC, Daemon, Failure, check, neighbor_config, pcap_device,
-                              port_config, stream_counts)
-from edgefwd_e2e import CLIENT_MAC, tag, temp_dir
+from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, Failure, check, neighbor_config,
+                              pcap_device, port_config, stream_counts, tag, temp_dir)
 
 DEFAULT_CHANGES = 100000
 # Slack between the daemon's pcap timestamps (TSC since start-up) and our
@@ -153,7 +152,7 @@ def packet(i, dst):
         l3 = IP(src="10.200.0.%d" % (1 + i % 250), dst=str(dst), ttl=64)
     else:
         l3 = IPv6(src="2001:db8:1::%x" % (1 + i), dst=str(dst), hlim=64)
-    return Ether(dst=ROUTER_MAC, src=CLIENT_MAC) / l3 / UDP(sport=4000 + i, dport=53) / tag(i)
+    return Ether(dst=ROUTER_MAC, src=CLIENT_MAC) / l3 / UDP(sport=4000 + i, dport=53) / Raw(tag(i))
 
 
 def members(egress):
