@@ -332,10 +332,6 @@ class Poptrie {
     }
     op_allocs_.clear();
     pending_.clear();
-#ifdef LPM_DEBUG_STATS
-    fprintf(stderr, "rebuild: nodes %zu/%u leaves %zu/%u store %zu B\n", pool_.node_top,
-            pool_.root->node_cap, pool_.leaf_top, pool_.root->leaf_cap, store_.bytes());
-#endif
     ++generation_;
     root_.store(pool_.root, std::memory_order_release);
     pending_.push_back(Limbo{0, 0, kRootMem, 0, 0, old.root});
