@@ -33,10 +33,10 @@ ForwardingState::~ForwardingState() {
 
 void ForwardingState::SetAdjacency(AdjacencyId id, const Adjacency& adj) {
   if (id >= kMaxAdjacencies) DieOutOfRange("adjacency", id, kMaxAdjacencies);
+  // Plain stores: a reader only reaches an adjacency through a path, and
+  // SetPath publishes with a release store that orders these bytes before
+  // the path pointer (same thread, program order). No fence needed here.
   adjacencies_[id] = adj;
-  // Orders the adjacency's bytes before the release store of any path that
-  // later names it (SetPath), so a reader that sees the path sees the bytes.
-  std::atomic_thread_fence(std::memory_order_release);
 }
 
 void ForwardingState::SetPath(PathId id, const PathMembers& members) {
