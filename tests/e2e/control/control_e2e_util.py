@@ -15,7 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from edgefwd_e2e import CLIENT_MAC, ROUTER_MAC, Failure, check, temp_dir  # noqa: E402,F401
+from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, remove_runtime_dir,  # noqa: E402,F401
+                         temp_dir)
 
 TAG = b"EFID"
 
@@ -99,7 +100,8 @@ class Daemon:
         self.stats_path = os.path.join(workdir, "stats.json")
         self.log_path = os.path.join(workdir, "edgefwd.log")
         self.log = open(self.log_path, "w")
-        argv = [binary, "--no-pci", "--in-memory", "--file-prefix=ce%d" % os.getpid(), "-m", "256",
+        self.prefix = "ce%d" % os.getpid()
+        argv = [binary, "--no-pci", "--in-memory", "--file-prefix=" + self.prefix, "-m", "256",
                 "-l", lcores, "--log-level=lib.eal:error",
                 "--", "--config", config, "--stats-json", self.stats_path]
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
@@ -134,6 +136,7 @@ class Daemon:
                 self.proc.wait()
                 raise Failure("edgefwd did not stop within %d s of SIGINT" % timeout)
         self.log.close()
+        remove_runtime_dir(self.prefix)
         sys.stdout.write(self.output())
         check(self.proc.returncode == 0, "edgefwd exited with %d" % self.proc.returncode)
         with open(self.stats_path) as f:
@@ -145,6 +148,19 @@ class Daemon:
             self.proc.wait()
         if not self.log.closed:
             self.log.close()
+        remove_runtime_dir(self.prefix)
+
+
+def keep_evidence(work):
+    """On failure: keep the work dir, but the tx pcaps of a sustained stream
+    (hundreds of MB) only if $EDGEFWD_E2E_KEEP_PCAPS is set."""
+    if not os.environ.get("EDGEFWD_E2E_KEEP_PCAPS"):
+        for name in os.listdir(work):
+            if name.startswith("out") and name.endswith(".pcap"):
+                os.remove(os.path.join(work, name))
+    print("work dir kept: %s (tx pcaps %s)" % (
+        work, "kept" if os.environ.get("EDGEFWD_E2E_KEEP_PCAPS") else
+        "removed; set EDGEFWD_E2E_KEEP_PCAPS=1 to keep them"))
 
 
 def port_config(name, device, mac, vlans=()):

@@ -26,8 +26,9 @@ import time
 
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap
 
-from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, Failure, check, neighbor_config,
-                              pcap_device, port_config, stream_counts, tag, temp_dir)
+from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, Failure, check, keep_evidence,
+                              neighbor_config, pcap_device, port_config, stream_counts, tag,
+                              temp_dir)
 
 DEFAULT_PEER_PREFIXES = 100000
 CLOCK_SLACK_S = 0.05  # see route_churn_test.py
@@ -211,10 +212,10 @@ def main():
                  PEER, s2[PEER] - s1[PEER], s2["transit-b"] - s1["transit-b"], total, shown))
     except Failure as e:
         print("FAIL:", e)
-        print("work dir kept:", work)
         if daemon:
             daemon.kill()
             sys.stdout.write(daemon.output())
+        keep_evidence(work)
         return 1
     finally:
         if daemon:

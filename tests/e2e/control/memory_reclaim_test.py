@@ -19,7 +19,7 @@ import time
 
 from scapy.all import wrpcap
 
-from control_e2e_util import Daemon, Failure, check, temp_dir
+from control_e2e_util import Daemon, Failure, check, keep_evidence, temp_dir
 import route_churn_test as setup
 
 DEFAULT_CHANGES = 360000
@@ -143,10 +143,10 @@ def main():
                  after["qsbr_pending"]))
     except Failure as e:
         print("FAIL:", e)
-        print("work dir kept:", work)
         if daemon:
             daemon.kill()
             sys.stdout.write(daemon.output())
+        keep_evidence(work)
         return 1
     finally:
         if daemon:

@@ -27,8 +27,9 @@ import time
 
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap
 
-from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, Failure, check, neighbor_config,
-                              pcap_device, port_config, stream_counts, tag, temp_dir)
+from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, Failure, check, keep_evidence,
+                              neighbor_config, pcap_device, port_config, stream_counts, tag,
+                              temp_dir)
 
 DEFAULT_CHANGES = 100000
 # Slack between the daemon's pcap timestamps (TSC since start-up) and our
@@ -244,10 +245,10 @@ def main():
               % (count, end - start, rate, during, before, after))
     except Failure as e:
         print("FAIL:", e)
-        print("work dir kept:", work)
         if daemon:
             daemon.kill()
             sys.stdout.write(daemon.output())
+        keep_evidence(work)
         return 1
     finally:
         if daemon:
