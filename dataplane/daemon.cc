@@ -235,7 +235,15 @@ absl::Status Daemon::Setup() {
       std::move(*spec), control::Fib{qsbr_.get(), v4_.get(), v6_.get(), state_.get()});
   if (!cp.ok()) return cp.status();
   cp_ = std::move(*cp);
+  // Operators want to know how long a restart keeps the table away.
+  const auto load_start = std::chrono::steady_clock::now();
   if (absl::Status s = cp_->LoadRouteFiles(); !s.ok()) return s;
+  const std::chrono::duration<double> load_time = std::chrono::steady_clock::now() - load_start;
+  std::printf(
+      "edgefwd: loaded %zu routes from %zu route file(s) in %.2f s (%zu IPv4, %zu IPv6 in the "
+      "FIB)\n",
+      cp_->route_count(), cfg_.route_files.size(), load_time.count(), v4_->route_count(),
+      v6_->route_count());
   cp_->SetReloadProvider([this] { return ReloadSpec(); });
   if (absl::Status s = cp_->StartSocket(); !s.ok()) return s;
 
