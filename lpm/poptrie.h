@@ -25,6 +25,9 @@
 #include <optional>
 #include <vector>
 
+#if defined(__BMI2__)
+#include <immintrin.h>
+#endif
 #if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
 #include <immintrin.h>
 #define EDGEFWD_LPM_AVX512 1
@@ -113,6 +116,11 @@ class Poptrie {
   // so the random child-or-leaf outcome costs no mispredictions and a few
   // deep lanes do not drag the whole burst through every level.
   void LookupBurst(const Key* keys, NextHop* out, size_t n) const {
+    if constexpr (W <= 32) {
+      // Measured faster than the gathers for keys that fit 32 bits.
+      LookupBurstPipelined(keys, out, n);
+      return;
+    }
 #ifdef EDGEFWD_LPM_AVX512
     // Gathers pay off only with enough lanes to overlap their latency.
     if (n >= 16) {
@@ -223,6 +231,69 @@ class Poptrie {
   }
 #pragma GCC diagnostic pop
 #endif
+
+  // Keys of at most 32 bits, scalar and software-pipelined: each pass over
+  // the burst issues every lane's next load as a prefetch before any lane
+  // waits for one (direct entries, then per level the child node or the
+  // leaf), so a burst keeps dozens of cache misses in flight where the
+  // out-of-order window alone holds about a dozen. Zen 4's gathers are slow
+  // enough that this beats the AVX-512 walk (IPv4, batch 64, uniform-routed
+  // ~1.6x; zipf and uniform-prefix no slower).
+  void LookupBurstPipelined(const Key* keys, NextHop* out, size_t n) const requires(W <= 32) {
+    const Root* r = root_.load(std::memory_order_acquire);
+    const uint32_t* direct = r->direct;
+    const Node* nodes = r->nodes;
+    const uint32_t* leaves = r->leaves;
+    while (n > 0) {
+      size_t m = n < kLanes ? n : kLanes;
+      uint32_t idx[kLanes];  // node index, then leaf index once the lane ends
+      uint8_t active[kLanes], ended[kLanes];
+      for (size_t i = 0; i < m; ++i) __builtin_prefetch(&direct[DirectIndex(keys[i])]);
+      size_t na = 0;
+      for (size_t i = 0; i < m; ++i) {
+        uint32_t e = __atomic_load_n(&direct[DirectIndex(keys[i])], __ATOMIC_ACQUIRE);
+        out[i] = e - 1;
+        idx[i] = e & ~kNodeFlag;
+        active[na] = static_cast<uint8_t>(i);
+        na += e >> 31;
+      }
+      for (size_t j = 0; j < na; ++j) __builtin_prefetch(&nodes[idx[active[j]]]);
+      for (int d = S; na > 0; d += 6) {
+        size_t still = 0, nended = 0;
+        for (size_t j = 0; j < na; ++j) {
+          size_t i = active[j];
+          const Node& nd = nodes[idx[i]];
+          // Key left-aligned in 64 bits, so bits past its end read as zero.
+          unsigned slot = static_cast<unsigned>(((uint64_t{keys[i]} << (64 - W)) << d) >> 58);
+          uint32_t is_child = static_cast<uint32_t>(nd.vector >> slot) & 1;
+          uint32_t child =
+              nd.base_child + static_cast<uint32_t>(std::popcount(LowBits(nd.vector, slot)));
+          uint32_t leaf = nd.base_leaf +
+                          static_cast<uint32_t>(std::popcount(LowBits(nd.leafvec, slot + 1))) - 1;
+          idx[i] = is_child ? child : leaf;
+          __builtin_prefetch(is_child ? static_cast<const void*>(&nodes[child])
+                                      : static_cast<const void*>(&leaves[leaf]));
+          active[still] = static_cast<uint8_t>(i);
+          still += is_child;
+          ended[nended] = static_cast<uint8_t>(i);
+          nended += is_child ^ 1;
+        }
+        for (size_t j = 0; j < nended; ++j) out[ended[j]] = leaves[idx[ended[j]]] - 1;
+        na = still;
+      }
+      keys += m;
+      out += m;
+      n -= m;
+    }
+  }
+  // The low `count` (0..64) bits of v.
+  static uint64_t LowBits(uint64_t v, unsigned count) {
+#ifdef __BMI2__
+    return _bzhi_u64(v, count);
+#else
+    return count >= 64 ? v : v & ((uint64_t{1} << count) - 1);
+#endif
+  }
 
   void LookupBurstScalar(const Key* keys, NextHop* out, size_t n) const {
     const Root* r = root_.load(std::memory_order_acquire);
