@@ -127,66 +127,118 @@ void Worker::ProcessBurst(uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
 
   // Steps 4-6: next hop, rewrite, tx buffer (full buffers are sent here and
   // counted as forward time; the timer drain is counted as tx).
-  for (uint16_t j = 0; j < n4; ++j) Forward(pkts[v4_index[j]], meta[v4_index[j]], v4_nh[j], true);
-  for (uint16_t j = 0; j < n6; ++j) Forward(pkts[v6_index[j]], meta[v6_index[j]], v6_nh[j], false);
+  if (n4 != 0) ForwardBurst<true>(pkts, meta, v4_index, v4_nh, n4);
+  if (n6 != 0) ForwardBurst<false>(pkts, meta, v6_index, v6_nh, n6);
   const uint64_t t_end = rte_rdtsc();
   c.stage_cycles[WorkerCounters::kCheck].Add(t_checked - t_start);
   c.stage_cycles[WorkerCounters::kLookup].Add(t_looked_up - t_checked);
   c.stage_cycles[WorkerCounters::kForward].Add(t_end - t_looked_up);
 }
 
-void Worker::Forward(rte_mbuf* m, const Meta& meta, lpm::NextHop nh, bool ipv4) {
+// The path member for the packet, or nullptr when there is no route. The
+// flow hash is computed only for a path with several members: most paths
+// have one, and hashing the 5-tuple in software (no RSS hash on vdevs) would
+// cost every packet.
+template <bool kIpv4>
+const Adjacency* Worker::Resolve(const rte_mbuf* m, const Meta& meta, lpm::NextHop nh) const {
   const ForwardingState& state = *env_->state;
-  if (nh >= state.max_paths()) {  // kNoRoute, or an id the state cannot hold
-    Dispose(m, Reason::kNoRoute);
-    return;
-  }
+  if (nh >= state.max_paths()) return nullptr;  // kNoRoute, or an id the state cannot hold
   const PathMembers* path = state.path(nh);
-  if (path == nullptr || path->count == 0) {
-    Dispose(m, Reason::kNoRoute);
-    return;
-  }
-  uint8_t* l3 = rte_pktmbuf_mtod_offset(m, uint8_t*, meta.l3_offset);
-  uint32_t l3_len = m->data_len - meta.l3_offset;
-  uint32_t hash;
-  if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) {
-    hash = m->hash.rss;
-  } else {
-    hash = ipv4 ? FlowHashIpv4(l3, l3_len) : FlowHashIpv6(l3, l3_len);
-  }
-  const Adjacency& adj = state.adjacency(path->members[PickMember(hash, path->count)]);
-
-  uint32_t ip_len = ipv4 ? LoadBe16(l3 + 2) : kIpv6HeaderBytes + LoadBe16(l3 + 4);
-  if (ip_len > env_->ports[adj.port].mtu) {
-    Dispose(m, Reason::kTooBig);
-    return;
-  }
-  // Ethernet padding after a short IP packet is not part of it.
-  uint32_t frame_len = meta.l3_offset + ip_len;
-  if (m->pkt_len > frame_len) rte_pktmbuf_trim(m, m->pkt_len - frame_len);
-
-  if (ipv4) {
-    DecrementTtl(l3);
-  } else {
-    DecrementHopLimit(l3);
-  }
-  TagChange change = TagChangeFor(meta.tagged, adj.vlan);
-  if (change == TagChange::kAdd) {
-    if (rte_pktmbuf_prepend(m, kVlanTagBytes) == nullptr) {
-      Dispose(m, Reason::kNoHeadroom);
-      return;
+  if (path == nullptr || path->count == 0) return nullptr;
+  AdjacencyId member = path->members[0];
+  if (path->count > 1) {
+    uint32_t hash;
+    if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) {
+      hash = m->hash.rss;
+    } else {
+      const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset);
+      uint32_t l3_len = m->data_len - meta.l3_offset;
+      hash = kIpv4 ? FlowHashIpv4(l3, l3_len) : FlowHashIpv6(l3, l3_len);
     }
-  } else if (change == TagChange::kRemove) {
-    rte_pktmbuf_adj(m, kVlanTagBytes);
+    member = path->members[PickMember(hash, path->count)];
   }
-  WriteEthernet(rte_pktmbuf_mtod(m, uint8_t*), adj, change);
+  return &state.adjacency(member);
+}
+
+template <bool kIpv4>
+void Worker::ForwardBurst(rte_mbuf** pkts, const Meta* meta, const uint8_t* index,
+                          const lpm::NextHop* nh, uint16_t n) {
+  // First every packet's adjacency, then the rewrites: the dependent loads
+  // (path, member, adjacency) of different packets overlap instead of
+  // stalling each rewrite in turn.
+  const Adjacency* adjs[kBurst];
+  for (uint16_t j = 0; j < n; ++j) adjs[j] = Resolve<kIpv4>(pkts[index[j]], meta[index[j]], nh[j]);
 
   WorkerCounters& c = *counters_;
-  c.classes[static_cast<size_t>(adj.egress_class)].Add(m->pkt_len);
-  c.neighbors[adj.neighbor].Add(m->pkt_len);
-  TxBuffer& tx = tx_[adj.port];
-  tx.pkts[tx.count++] = m;
-  if (tx.count == kBurst) Flush(adj.port);
+  // Class and neighbour counters are summed here and added once per burst
+  // (classes) or once per run of packets to the same neighbour.
+  uint64_t class_packets[kEgressClassCount] = {};
+  uint64_t class_bytes[kEgressClassCount] = {};
+  uint32_t run_neighbor = 0;
+  uint64_t run_packets = 0, run_bytes = 0;
+  for (uint16_t j = 0; j < n; ++j) {
+    rte_mbuf* m = pkts[index[j]];
+    const Meta& mt = meta[index[j]];
+    const Adjacency* adj = adjs[j];
+    if (adj == nullptr) {
+      Dispose(m, Reason::kNoRoute);
+      continue;
+    }
+    uint8_t* l3 = rte_pktmbuf_mtod_offset(m, uint8_t*, mt.l3_offset);
+    uint32_t ip_len = kIpv4 ? LoadBe16(l3 + 2) : kIpv6HeaderBytes + LoadBe16(l3 + 4);
+    if (ip_len > env_->ports[adj->port].mtu) {
+      Dispose(m, Reason::kTooBig);
+      continue;
+    }
+    // Ethernet padding after a short IP packet is not part of it.
+    uint32_t frame_len = mt.l3_offset + ip_len;
+    if (m->pkt_len > frame_len) [[unlikely]]
+      rte_pktmbuf_trim(m, m->pkt_len - frame_len);
+
+    if constexpr (kIpv4) {
+      DecrementTtl(l3);
+    } else {
+      DecrementHopLimit(l3);
+    }
+    TagChange change = TagChangeFor(mt.tagged, adj->vlan);
+    if (change == TagChange::kAdd) [[unlikely]] {
+      if (rte_pktmbuf_prepend(m, kVlanTagBytes) == nullptr) {
+        Dispose(m, Reason::kNoHeadroom);
+        continue;
+      }
+    } else if (change == TagChange::kRemove) [[unlikely]] {
+      rte_pktmbuf_adj(m, kVlanTagBytes);
+    }
+    WriteEthernet(rte_pktmbuf_mtod(m, uint8_t*), *adj, change);
+
+    uint32_t bytes = m->pkt_len;
+    size_t cls = static_cast<size_t>(adj->egress_class);
+    class_packets[cls] += 1;
+    class_bytes[cls] += bytes;
+    if (adj->neighbor != run_neighbor) {
+      if (run_packets != 0) {
+        c.neighbors[run_neighbor].packets.Add(run_packets);
+        c.neighbors[run_neighbor].bytes.Add(run_bytes);
+      }
+      run_neighbor = adj->neighbor;
+      run_packets = 0;
+      run_bytes = 0;
+    }
+    run_packets += 1;
+    run_bytes += bytes;
+
+    TxBuffer& tx = tx_[adj->port];
+    tx.pkts[tx.count++] = m;
+    if (tx.count == kBurst) Flush(adj->port);
+  }
+  if (run_packets != 0) {
+    c.neighbors[run_neighbor].packets.Add(run_packets);
+    c.neighbors[run_neighbor].bytes.Add(run_bytes);
+  }
+  for (size_t k = 0; k < kEgressClassCount; ++k) {
+    c.classes[k].packets.Add(class_packets[k]);
+    c.classes[k].bytes.Add(class_bytes[k]);
+  }
 }
 
 void Worker::Dispose(rte_mbuf* m, Reason reason) {

@@ -74,8 +74,13 @@ class Worker {
   };
 
   void Dispose(rte_mbuf* m, Reason reason);
-  [[gnu::always_inline]] inline void Forward(rte_mbuf* m, const Meta& meta, lpm::NextHop nh,
-                                             bool ipv4);
+  // Steps 4-6 for the packets of one family, in receive order.
+  template <bool kIpv4>
+  void ForwardBurst(rte_mbuf** pkts, const Meta* meta, const uint8_t* index, const lpm::NextHop* nh,
+                    uint16_t n);
+  template <bool kIpv4>
+  [[gnu::always_inline]] inline const Adjacency* Resolve(const rte_mbuf* m, const Meta& meta,
+                                                         lpm::NextHop nh) const;
   void Flush(uint16_t port);
 
   WorkerEnv* env_;
