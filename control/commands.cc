@@ -226,12 +226,14 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
       }
       absl::Status s = self->SetNeighborUp(a[2], sub == "up");
       if (!s.ok()) return s;
-      char ms[32];
+      char ms[32], grace_ms[32];
       std::snprintf(ms, sizeof(ms), "%.3f", last_failover_ms);
+      std::snprintf(grace_ms, sizeof(grace_ms), "%.3f", last_grace_ms);
       *body = json ? "{\"changed\":true,\"paths\":" + std::to_string(last_failover_paths) +
-                         ",\"ms\":" + ms + "}"
+                         ",\"ms\":" + ms + ",\"grace_ms\":" + grace_ms + "}"
                    : a[2] + " " + std::string(sub) + ": " + std::to_string(last_failover_paths) +
-                         " paths recomputed in " + ms + " ms";
+                         " paths recomputed in " + ms + " ms; workers past it after " + grace_ms +
+                         " ms more";
       return absl::OkStatus();
     }
     if (sub == "show") {

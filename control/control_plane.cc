@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "control/control_plane_impl.h"
@@ -52,6 +53,17 @@ void ControlPlane::Impl::RetireAdjacencies(const std::vector<dataplane::Adjacenc
   for (dataplane::AdjacencyId id : ids) {
     fib.qsbr->Retire([passed = adjacencies_passed, id] { passed->push_back(id); });
   }
+}
+
+bool ControlPlane::Impl::WaitForReaders(uint64_t token) const {
+  // Bounded: a stalled worker must not stall the control thread for good.
+  const auto deadline = std::chrono::steady_clock::now() + kGraceTimeout;
+  while (!fib.qsbr->Passed(token)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    // Polling workers pass a quiescent state every burst (microseconds).
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  return true;
 }
 
 void ControlPlane::Impl::Reclaim() {
@@ -121,10 +133,26 @@ absl::Status ControlPlane::SetNeighborUp(std::string_view name, bool up) {
   impl_->egress.SetUp(*id, up);
   const EgressId ids[] = {*id};
   absl::Status s = impl_->rib->Recompute(ids);
-  impl_->last_failover_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const auto switched = std::chrono::steady_clock::now();
+  impl_->last_failover_ms = std::chrono::duration<double, std::milli>(switched - start).count();
   impl_->last_failover_paths = impl_->rib->PathsThrough(*id);
-  return s;
+  if (!s.ok()) return s;
+  // The switch is published, but a worker may still forward with what it
+  // looked up before (an old member list). Only once every online worker
+  // has passed a quiescent state is it true that nothing more goes to the
+  // neighbour the old way: the caller (the `neighbor` reply) waits for that.
+  const bool passed = impl_->WaitForReaders(impl_->fib.qsbr->Advance());
+  impl_->last_grace_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - switched)
+          .count();
+  if (!passed) {
+    return absl::DeadlineExceededError(
+        "neighbor " + std::string(name) + (up ? " up" : " down") +
+        ": switched, but a worker has not passed a quiescent state within " +
+        std::to_string(Impl::kGraceTimeout.count()) +
+        " ms: it may still forward the old way (stalled worker?)");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ControlPlane::StartSocket() {
@@ -159,6 +187,9 @@ void ControlPlane::SetSocketLimits(const SocketLimits& limits) {
 
 double ControlPlane::last_failover_ms() const {
   return impl_->last_failover_ms;
+}
+double ControlPlane::last_grace_ms() const {
+  return impl_->last_grace_ms;
 }
 size_t ControlPlane::last_failover_paths() const {
   return impl_->last_failover_paths;

@@ -79,6 +79,10 @@ class ControlPlane {
   // Adds `routes` as candidates from `source` (all or none).
   absl::Status LoadRoutes(std::span<const FileRoute> routes, std::string_view source);
   // Administrative or link-state change of a neighbour; failover/restore.
+  // Returns once every online worker has passed a quiescent state after the
+  // switch (so nothing more goes the old way, e.g. to a neighbour that went
+  // down); if one does not within 1 s, the switch stands but the result is
+  // DeadlineExceeded.
   absl::Status SetNeighborUp(std::string_view name, bool up);
 
   // Opens the control socket (Unix domain, mode 0600).
@@ -109,6 +113,8 @@ class ControlPlane {
   // and how many paths it rewrote.
   double last_failover_ms() const;
   size_t last_failover_paths() const;
+  // How long the last SetNeighborUp then waited for the workers to pass it.
+  double last_grace_ms() const;
   size_t route_count() const;  // prefixes in the RIB (both families)
   size_t path_count() const;   // live shared paths
 

@@ -2,6 +2,8 @@
 // failover, reload) and commands.cc (the socket commands).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +36,9 @@ struct ControlPlane::Impl {
       std::make_shared<std::vector<dataplane::AdjacencyId>>();
   double last_failover_ms = 0;
   size_t last_failover_paths = 0;
+  double last_grace_ms = 0;  // from the switch until every worker was past it
+  // How long SetNeighborUp waits for workers to pass the switch.
+  static constexpr std::chrono::milliseconds kGraceTimeout{1000};
 
   // Route-file routes -> RIB changes; unknown egress names are errors that
   // name the file and line.
@@ -42,6 +47,9 @@ struct ControlPlane::Impl {
                                                      RouteChange::Op op) const;
   void RetireAdjacencies(const std::vector<dataplane::AdjacencyId>& ids);
   void Reclaim();
+  // Waits (bounded by kGraceTimeout) until QsbrDomain::Passed(token); false
+  // if some online worker did not get there in time.
+  bool WaitForReaders(uint64_t token) const;
 
   // commands.cc: one parsed request -> (status, body).
   std::string Execute(std::string_view line, ControlPlane* self);

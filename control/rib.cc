@@ -48,6 +48,13 @@ FibChange<P> Withdraw(const P& p) {
   return {FibChange<P>::Op::kRemove, p, 0};
 }
 
+absl::flat_hash_set<Ipv4Prefix, PrefixHash>& PrefixesOf(Path& path, const Ipv4Prefix&) {
+  return path.v4_prefixes;
+}
+absl::flat_hash_set<Ipv6Prefix, PrefixHash>& PrefixesOf(Path& path, const Ipv6Prefix&) {
+  return path.v6_prefixes;
+}
+
 template <class P>
 absl::Status ApplyToFib(const Fib& fib, const std::vector<FibChange<P>>& changes) {
   if (changes.empty()) return absl::OkStatus();
@@ -179,6 +186,19 @@ void Rib::FinishReleases() {
     free_paths_.push_back(id);
   }
   grace_passed_->clear();
+  size_t done = 0;
+  for (; done < stale_members_.size(); ++done) {
+    const auto [token, id] = stale_members_[done];
+    if (!fib_.qsbr->Passed(token)) break;  // tokens ascend: the rest wait too
+    Path* path = paths_[id].get();
+    // Skip a path that became usable again, or was released (and its id
+    // perhaps reused) meanwhile.
+    if (path != nullptr && !path->usable && path->empty_after == token) {
+      fib_.state->SetPath(id, PathMembers{});
+      path->empty_after = 0;
+    }
+  }
+  stale_members_.erase(stale_members_.begin(), stale_members_.begin() + done);
 }
 
 template <class P>
@@ -310,6 +330,10 @@ absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged
   auto commit = [&](auto& staged) {
     for (auto& s : staged) {
       auto& map = Map<std::decay_t<decltype(s.prefix)>>();
+      if (s.old_path != s.entry.path) {
+        if (s.old_path != kNoPath) PrefixesOf(*paths_[s.old_path], s.prefix).erase(s.prefix);
+        if (s.entry.path != kNoPath) PrefixesOf(*paths_[s.entry.path], s.prefix).insert(s.prefix);
+      }
       if (s.old_path != kNoPath) {
         if (!s.old_in_fib) --withdrawn_;
         Release(s.old_path);
@@ -348,36 +372,44 @@ absl::Status Rib::Recompute(std::span<const EgressId> egresses) {
     if (usable) {
       if (!path.usable || !SameMembers(members, path.members)) fib_.state->SetPath(id, members);
       if (!path.usable) now_usable.push_back(id);
+      path.empty_after = 0;  // its members are live again: not to be emptied
     } else if (path.usable) {
       now_unusable.push_back(id);
     }
     path.members = members;
     path.usable = usable;
   }
+  last_recompute_prefix_visits_ = 0;
   if (now_usable.empty() && now_unusable.empty()) return absl::OkStatus();
 
-  // The per-prefix part: only prefixes whose whole chain is down (or back).
+  // The per-prefix part: only the prefixes of the paths whose whole chain
+  // went down (or came back), from the paths' own prefix sets.
   std::vector<FibChange<Ipv4Prefix>> v4_fib;
   std::vector<FibChange<Ipv6Prefix>> v6_fib;
-  absl::flat_hash_set<PathId> up(now_usable.begin(), now_usable.end());
-  absl::flat_hash_set<PathId> down(now_unusable.begin(), now_unusable.end());
-  auto collect = [&](const auto& map, auto& fib_changes) {
-    for (const auto& [p, e] : map) {
-      if (e.path == kNoPath) continue;
-      if (up.contains(e.path)) {
-        fib_changes.push_back(Upsert(p, e.path));
-      } else if (down.contains(e.path)) {
-        fib_changes.push_back(Withdraw(p));
-      }
-    }
-  };
-  collect(v4_, v4_fib);
-  collect(v6_, v6_fib);
+  for (PathId id : now_usable) {
+    const Path& path = *paths_[id];
+    for (const Ipv4Prefix& p : path.v4_prefixes) v4_fib.push_back(Upsert(p, id));
+    for (const Ipv6Prefix& p : path.v6_prefixes) v6_fib.push_back(Upsert(p, id));
+  }
+  for (PathId id : now_unusable) {
+    const Path& path = *paths_[id];
+    for (const Ipv4Prefix& p : path.v4_prefixes) v4_fib.push_back(Withdraw(p));
+    for (const Ipv6Prefix& p : path.v6_prefixes) v6_fib.push_back(Withdraw(p));
+  }
+  last_recompute_prefix_visits_ = v4_fib.size() + v6_fib.size();
   const absl::Status v4_status = ApplyToFib<Ipv4Prefix>(fib_, v4_fib);
   const absl::Status v6_status = ApplyToFib<Ipv6Prefix>(fib_, v6_fib);
-  // Workers that looked up before the withdrawal may still use the path:
-  // give them nothing rather than the down neighbour.
-  for (PathId id : now_unusable) fib_.state->SetPath(id, PathMembers{});
+  // A worker that looked a prefix up before its withdrawal may still use
+  // the path: it keeps the old members (not an empty list, which would drop
+  // a packet the covering route should carry) until a grace period has
+  // passed; FinishReleases empties them after that.
+  if (!now_unusable.empty()) {
+    const uint64_t token = fib_.qsbr->Advance();
+    for (PathId id : now_unusable) {
+      paths_[id]->empty_after = token;
+      stale_members_.push_back({token, id});
+    }
+  }
   auto mark = [this](auto& map, const auto& fib_changes) {
     for (const auto& c : fib_changes) {
       RibEntry& e = map.find(c.prefix)->second;

@@ -15,14 +15,20 @@
 //
 // A path with no up egress at all is "unusable": its prefixes are withdrawn
 // from the FIB so the covering route answers, and reinserted when it becomes
-// usable. That step is per prefix (one scan of the RIB for the prefixes of
-// the paths that changed usability; paths keep no prefix lists, which keeps
-// loading and churn cheap), but only for prefixes that have no alternative
-// left (a chain that ends in a transit rarely gets there); the
-// common failover (peer -> transit, CDN -> peering) never touches prefixes.
-// The alternative, a path that borrows its covering route's members, would
-// make the path key depend on the covering prefix and turn every covering
-// route change into a per-prefix re-key, so we chose withdrawal.
+// usable. That step is per prefix, but only for the prefixes of the paths
+// that changed usability: each path keeps the set of its prefixes, so the
+// work is proportional to the prefixes withdrawn or restored, never to the
+// size of the RIB (the common failover, peer -> transit or CDN -> peering,
+// touches no prefix at all). The alternative, a path that borrows its
+// covering route's members, would make the path key depend on the covering
+// prefix and turn every covering route change into a per-prefix re-key, so
+// we chose withdrawal.
+//
+// A withdrawn path keeps its old members until a QSBR grace period has
+// passed: a worker that looked the prefix up just before the withdrawal
+// still forwards as before (the switch is only promised after a grace
+// period, see ControlPlane::SetNeighborUp) instead of dropping the packet.
+// Only then are the members emptied (FinishReleases).
 //
 // Paths are reference counted by prefixes. An unused path is dropped from the
 // chain index at once; its PathId is cleared and reused only after a QSBR
@@ -95,6 +101,13 @@ struct Path {
   uint32_t refs = 0;
   bool usable = false;
   dataplane::PathMembers members;
+  // Nonzero while the path is unusable but workers may still read its old
+  // members: the QSBR token after which FinishReleases empties them.
+  uint64_t empty_after = 0;
+  // The prefixes using this path: what to withdraw/reinsert when it changes
+  // usability.
+  absl::flat_hash_set<lpm::Ipv4Prefix, PrefixHash> v4_prefixes;
+  absl::flat_hash_set<lpm::Ipv6Prefix, PrefixHash> v6_prefixes;
 };
 
 struct ChainHash {
@@ -123,7 +136,8 @@ class Rib {
   // Egress classes changed: re-rank every prefix naming one of `egresses`.
   absl::Status Rerank(std::span<const EgressId> egresses);
   // Called on the control thread after QsbrDomain::Reclaim: clears and frees
-  // the path ids whose grace period has passed.
+  // the path ids whose grace period has passed, and empties the members of
+  // unusable paths no worker can still be reading.
   void FinishReleases();
 
   const RibEntry* Find(const lpm::Ipv4Prefix& p) const;
@@ -140,6 +154,11 @@ class Rib {
   size_t v6_count() const { return v6_.size(); }
   size_t live_paths() const { return by_chain_.size(); }
   size_t fib_withdrawn() const { return withdrawn_; }
+  // Prefixes the last Recompute visited to withdraw or reinsert them (to
+  // check the work does not grow with unrelated prefixes).
+  size_t last_recompute_prefix_visits() const { return last_recompute_prefix_visits_; }
+  // Unusable paths whose old members wait out a grace period.
+  size_t paths_awaiting_empty() const { return stale_members_.size(); }
 
  private:
   template <class P>
@@ -178,6 +197,10 @@ class Rib {
   // shared ownership), drained by FinishReleases.
   std::shared_ptr<std::vector<dataplane::PathId>> grace_passed_;
   size_t withdrawn_ = 0;  // prefixes out of the FIB because their path is unusable
+  // (token, path) in token order: unusable paths whose members are emptied
+  // once Passed(token).
+  std::vector<std::pair<uint64_t, dataplane::PathId>> stale_members_;
+  size_t last_recompute_prefix_visits_ = 0;
 };
 
 }  // namespace edgefwd::control

@@ -1,8 +1,13 @@
 // RIB behaviour through the public ControlPlane API, checked on real lpm
 // tables + ForwardingState the way a worker reads them.
+#include "control/rib.h"
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/egress.h"
@@ -251,6 +256,175 @@ TEST_F(RibTest, ChurnReturnsToBaseline) {
     if (round == 0) memory_after_first_round = memory;
     EXPECT_LE(memory, memory_after_first_round) << "round " << round;
   }
+}
+
+// Neighbour failover waits for the workers: after SetNeighborUp returns OK,
+// every online worker has passed a quiescent state since the switch, so none
+// can still forward with a member list it read before.
+TEST_F(RibTest, NeighborDownReturnsOnlyAfterWorkersPassedTheSwitch) {
+  Load({Route("0.0.0.0/0", "transit-b"), Route("203.0.113.0/24", "peer-x")}, "routes");
+  const auto reader = fib_.qsbr.RegisterReader();
+  fib_.qsbr.Online(reader);
+  std::atomic<bool> quiesced{false}, stop{false};
+  std::thread worker([&] {
+    // Busy with a burst for a while after the switch started, then polling.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    quiesced.store(true);
+    while (!stop.load()) {
+      fib_.qsbr.Quiescent(reader);
+      std::this_thread::yield();
+    }
+  });
+  const absl::Status s = cp_->SetNeighborUp("peer-x", false);
+  EXPECT_TRUE(quiesced.load()) << "returned before the worker passed a quiescent state";
+  stop.store(true);
+  worker.join();
+  fib_.qsbr.UnregisterReader(reader);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(fib_.One("203.0.113.1"), "transit-b");
+}
+
+TEST_F(RibTest, NeighborDownWithAStalledWorkerGivesUpWithAnError) {
+  Load({Route("0.0.0.0/0", "transit-b"), Route("203.0.113.0/24", "peer-x")}, "routes");
+  const auto reader = fib_.qsbr.RegisterReader();
+  fib_.qsbr.Online(reader);  // and never quiescent again
+  const absl::Status s = cp_->SetNeighborUp("peer-x", false);
+  fib_.qsbr.UnregisterReader(reader);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("may still forward the old way"));
+  // The switch itself stands.
+  EXPECT_EQ(fib_.One("203.0.113.1"), "transit-b");
+  Reply r = Exec(*cp_, "v1 neighbor show peer-x");
+  ASSERT_TRUE(r.ok);
+  EXPECT_THAT(r.body, HasSubstr("down"));
+}
+
+// The Rib itself, to see inside: which prefixes a recompute visits, and
+// what a worker holding a path id reads.
+class RibInternalsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec_ = testing::StandardSpec();
+    ASSERT_TRUE(egress_.ValidateSpec(spec_).ok());
+    std::vector<dataplane::AdjacencyId> released;
+    egress_.ApplySpec(spec_, &fib_.state, &released);
+    rib_ = std::make_unique<Rib>(fib_.fib(), &egress_, &spec_);
+    source_ = rib_->AddSource("test", 100);
+  }
+  void TearDown() override { fib_.qsbr.Synchronize(); }
+  RouteChange Change(RouteChange::Op op, const char* prefix, const char* egress) {
+    const FileRoute r = Route(prefix, egress);
+    return {op, r.prefix, source_, *egress_.Find(egress)};
+  }
+  void Apply(std::vector<RouteChange> changes) { ASSERT_TRUE(rib_->Apply(changes).ok()); }
+  void SetNeighbor(const char* name, bool up) {
+    const EgressId id = *egress_.Find(name);
+    egress_.SetUp(id, up);
+    const EgressId ids[] = {id};
+    ASSERT_TRUE(rib_->Recompute(ids).ok());
+  }
+  dataplane::PathId PathOf(const char* prefix) {
+    const RibEntry* e = rib_->Find(std::get<lpm::Ipv4Prefix>(Route(prefix, "peer-x").prefix));
+    EXPECT_NE(e, nullptr) << prefix;
+    return e == nullptr ? kNoPath : e->path;
+  }
+  TestFib fib_;
+  ControlSpec spec_;
+  EgressModel egress_;
+  std::unique_ptr<Rib> rib_;
+  SourceId source_ = 0;
+};
+
+TEST_F(RibInternalsTest, WithdrawalVisitsOnlyTheWithdrawnPrefixes) {
+  std::vector<RouteChange> changes = {
+      Change(RouteChange::Op::kAdd, "0.0.0.0/0", "transit-a"),
+      Change(RouteChange::Op::kAdd, "::/0", "transit-a"),
+      Change(RouteChange::Op::kAdd, "203.0.113.0/24", "peer-y"),
+      Change(RouteChange::Op::kAdd, "203.0.114.0/24", "peer-y"),
+      Change(RouteChange::Op::kAdd, "203.0.115.0/24", "peer-y"),
+      Change(RouteChange::Op::kAdd, "2001:db8::/32", "peer-y"),
+  };
+  // Many unrelated prefixes, some through peer-y with a fallback.
+  for (int i = 0; i < 5000; ++i) {
+    const std::string p = "10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24";
+    changes.push_back(Change(RouteChange::Op::kAdd, p.c_str(), "transit-b"));
+    if (i % 2) changes.push_back(Change(RouteChange::Op::kAdd, p.c_str(), "peer-y"));
+  }
+  Apply(changes);
+
+  SetNeighbor("peer-y", false);
+  EXPECT_EQ(rib_->last_recompute_prefix_visits(), 4u);
+  EXPECT_EQ(rib_->fib_withdrawn(), 4u);
+  EXPECT_EQ(fib_.One("203.0.114.1"), "transit-a");
+  EXPECT_EQ(fib_.One("2001:db8::1"), "transit-a");
+  EXPECT_EQ(fib_.One("10.0.1.1"), "transit-b");
+  SetNeighbor("peer-y", true);
+  EXPECT_EQ(rib_->last_recompute_prefix_visits(), 4u);
+  EXPECT_EQ(rib_->fib_withdrawn(), 0u);
+  EXPECT_EQ(fib_.One("203.0.114.1"), "peer-y");
+  EXPECT_EQ(fib_.One("2001:db8::1"), "peer-y");
+  EXPECT_EQ(fib_.One("10.0.1.1"), "peer-y");
+
+  // transit-b down: only its own 2500 prefixes (no fallback) are visited;
+  // the 2500 through [peer-y, transit-b] keep peer-y.
+  SetNeighbor("transit-b", false);
+  EXPECT_EQ(rib_->last_recompute_prefix_visits(), 2500u);
+  EXPECT_EQ(fib_.One("10.0.0.1"), "transit-a");
+  EXPECT_EQ(fib_.One("10.0.1.1"), "peer-y");
+  SetNeighbor("transit-b", true);
+  EXPECT_EQ(fib_.One("10.0.0.1"), "transit-b");
+
+  // The per-path prefix sets follow route changes: one prefix removed, one
+  // moved to a path with a fallback, one added.
+  Apply({Change(RouteChange::Op::kRemove, "203.0.113.0/24", "peer-y"),
+         Change(RouteChange::Op::kAdd, "203.0.114.0/24", "transit-b"),
+         Change(RouteChange::Op::kAdd, "198.51.100.0/24", "peer-y")});
+  SetNeighbor("peer-y", false);
+  EXPECT_EQ(rib_->last_recompute_prefix_visits(), 3u);  // .115, .100, 2001:db8::/32
+  EXPECT_EQ(rib_->fib_withdrawn(), 3u);
+  EXPECT_EQ(fib_.One("203.0.114.1"), "transit-b");
+  EXPECT_EQ(fib_.One("198.51.100.1"), "transit-a");
+  // Changes while withdrawn keep the sets right too.
+  Apply({Change(RouteChange::Op::kRemove, "198.51.100.0/24", "peer-y")});
+  EXPECT_EQ(rib_->fib_withdrawn(), 2u);
+  SetNeighbor("peer-y", true);
+  EXPECT_EQ(rib_->last_recompute_prefix_visits(), 2u);
+  EXPECT_EQ(rib_->fib_withdrawn(), 0u);
+  EXPECT_EQ(fib_.One("203.0.115.1"), "peer-y");
+  EXPECT_EQ(fib_.One("198.51.100.1"), "transit-a");
+}
+
+TEST_F(RibInternalsTest, WithdrawnPathKeepsItsMembersUntilAGracePeriodPassed) {
+  Apply({Change(RouteChange::Op::kAdd, "0.0.0.0/0", "transit-a"),
+         Change(RouteChange::Op::kAdd, "203.0.113.0/24", "peer-y")});
+  const dataplane::PathId id = PathOf("203.0.113.0/24");
+  ASSERT_NE(id, kNoPath);
+  EXPECT_EQ(fib_.MembersOf(id), std::vector<std::string>{"peer-y"});
+
+  // A worker that looked 203.0.113.1 up before the withdrawal holds `id`.
+  const auto reader = fib_.qsbr.RegisterReader();
+  fib_.qsbr.Online(reader);
+  SetNeighbor("peer-y", false);
+  EXPECT_EQ(fib_.One("203.0.113.1"), "transit-a");  // new lookups: the covering route
+  // ... and still reads the old members, not an empty list (a drop).
+  rib_->FinishReleases();
+  EXPECT_EQ(fib_.MembersOf(id), std::vector<std::string>{"peer-y"});
+  EXPECT_EQ(rib_->paths_awaiting_empty(), 1u);
+  fib_.qsbr.Quiescent(reader);
+  rib_->FinishReleases();
+  EXPECT_TRUE(fib_.MembersOf(id).empty());
+  EXPECT_EQ(rib_->paths_awaiting_empty(), 0u);
+
+  // Back up before the grace period ends: the members stay.
+  SetNeighbor("peer-y", true);
+  SetNeighbor("peer-y", false);
+  SetNeighbor("peer-y", true);
+  fib_.qsbr.Quiescent(reader);
+  rib_->FinishReleases();
+  EXPECT_EQ(fib_.MembersOf(id), std::vector<std::string>{"peer-y"});
+  EXPECT_EQ(fib_.One("203.0.113.1"), "peer-y");
+  EXPECT_EQ(rib_->paths_awaiting_empty(), 0u);
+  fib_.qsbr.UnregisterReader(reader);
 }
 
 }  // namespace
