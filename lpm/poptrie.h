@@ -437,11 +437,29 @@ class Poptrie {
     }
     if (limbo_head_ == limbo_.size()) {
       limbo_.clear();
+      // A burst of churn can leave a large, now idle, limbo behind.
+      if (limbo_.capacity() > 4096) limbo_.shrink_to_fit();
       limbo_head_ = 0;
     } else if (limbo_head_ > 1024 && limbo_head_ * 2 > limbo_.size()) {
       limbo_.erase(limbo_.begin(), limbo_.begin() + static_cast<ptrdiff_t>(limbo_head_));
       limbo_head_ = 0;
     }
+  }
+
+  // Pool slots on free lists: freed by churn, reusable only by runs of the
+  // same length, so the pools never shrink by themselves (see Compact in
+  // table_core.h).
+  size_t free_pool_bytes() const {
+    size_t nodes = 0, leaves = 0;
+    for (size_t len = 1; len < 65; ++len) {
+      nodes += pool_.node_free[len].size() * len;
+      leaves += pool_.leaf_free[len].size() * len;
+    }
+    return nodes * sizeof(Node) + leaves * sizeof(uint32_t);
+  }
+  size_t pool_bytes() const {
+    return size_t{pool_.root->node_cap} * sizeof(Node) +
+           size_t{pool_.root->leaf_cap} * sizeof(uint32_t);
   }
 
   // Trims pool headroom after a bulk load so memory_bytes reflects the table.
