@@ -137,7 +137,9 @@ class Poptrie {
 // GCC 12 reports its own intrinsics' internal undefined vectors as
 // maybe-uninitialized (a known false positive) once they are inlined here.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and -Werror's its name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   // The same level-synchronous walk, eight lanes per 512-bit register: node
   // words, leaves and direct entries come in with gathers, slot ranks with
   // VPOPCNTQ. Lanes are addressed as 128-bit keys padded to the left
