@@ -68,6 +68,8 @@ bool ControlPlane::Impl::WaitForReaders(uint64_t token) const {
 
 void ControlPlane::Impl::Reclaim() {
   fib.qsbr->Reclaim();
+  fib.v4->Maintain();
+  fib.v6->Maintain();
   rib->FinishReleases();
   for (dataplane::AdjacencyId id : *adjacencies_passed) egress.FreeAdjacency(id);
   adjacencies_passed->clear();

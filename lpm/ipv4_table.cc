@@ -66,6 +66,10 @@ LpmError Ipv4Table::Apply(std::span<const Ipv4RouteChange> changes) {
 size_t Ipv4Table::route_count() const {
   return impl_->core.trie().store().size();
 }
+void Ipv4Table::Maintain() {
+  impl_->core.Maintain();
+}
+
 size_t Ipv4Table::memory_bytes() const {
   return sizeof(*this) + sizeof(Impl) + impl_->core.trie().memory_bytes();
 }

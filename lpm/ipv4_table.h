@@ -50,6 +50,12 @@ class Ipv4Table {
   // region).
   LpmError Apply(std::span<const Ipv4RouteChange> changes);
 
+  // Writer-side housekeeping; call from the control loop (e.g. when idle).
+  // Frees retired memory every reader has passed and, after churn has left
+  // most of the pools free, rebuilds them compactly (one publication) so
+  // memory returns to what the routes need.
+  void Maintain();
+
   // Control-side queries over the route store (not the lookup structure).
   size_t route_count() const;
   size_t memory_bytes() const;  // everything: lookup structures + route store

@@ -98,6 +98,10 @@ LpmError Ipv6Table::Apply(std::span<const Ipv6RouteChange> changes) {
 size_t Ipv6Table::route_count() const {
   return impl_->core.trie().store().size();
 }
+void Ipv6Table::Maintain() {
+  impl_->core.Maintain();
+}
+
 size_t Ipv6Table::memory_bytes() const {
   return sizeof(*this) + sizeof(Impl) + impl_->core.trie().memory_bytes();
 }

@@ -137,7 +137,9 @@ class Poptrie {
 // GCC 12 reports its own intrinsics' internal undefined vectors as
 // maybe-uninitialized (a known false positive) once they are inlined here.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and -Werror's its name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   // The same level-synchronous walk, eight lanes per 512-bit register: node
   // words, leaves and direct entries come in with gathers, slot ranks with
   // VPOPCNTQ. Lanes are addressed as 128-bit keys padded to the left
@@ -437,11 +439,29 @@ class Poptrie {
     }
     if (limbo_head_ == limbo_.size()) {
       limbo_.clear();
+      // A burst of churn can leave a large, now idle, limbo behind.
+      if (limbo_.capacity() > 4096) limbo_.shrink_to_fit();
       limbo_head_ = 0;
     } else if (limbo_head_ > 1024 && limbo_head_ * 2 > limbo_.size()) {
       limbo_.erase(limbo_.begin(), limbo_.begin() + static_cast<ptrdiff_t>(limbo_head_));
       limbo_head_ = 0;
     }
+  }
+
+  // Pool slots on free lists: freed by churn, reusable only by runs of the
+  // same length, so the pools never shrink by themselves (see Compact in
+  // table_core.h).
+  size_t free_pool_bytes() const {
+    size_t nodes = 0, leaves = 0;
+    for (size_t len = 1; len < 65; ++len) {
+      nodes += pool_.node_free[len].size() * len;
+      leaves += pool_.leaf_free[len].size() * len;
+    }
+    return nodes * sizeof(Node) + leaves * sizeof(uint32_t);
+  }
+  size_t pool_bytes() const {
+    return size_t{pool_.root->node_cap} * sizeof(Node) +
+           size_t{pool_.root->leaf_cap} * sizeof(uint32_t);
   }
 
   // Trims pool headroom after a bulk load so memory_bytes reflects the table.

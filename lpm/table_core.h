@@ -141,6 +141,38 @@ class TableCore {
     return LpmError::kOk;
   }
 
+  // Writer-side housekeeping, for the control loop when it is idle: frees
+  // what every reader has moved past, and compacts when churn has left more
+  // than half of the pools on free lists (the pools only grow otherwise, so
+  // memory would stay at its high-water mark after a burst of changes).
+  void Maintain() {
+    trie_.Reclaim();
+    size_t free = trie_.free_pool_bytes();
+    if (free < kMinCompactionBytes || free * 2 < trie_.pool_bytes()) return;
+    Compact();
+  }
+
+  // Rebuilds the trie densely from the (repacked) route store into
+  // right-sized pools and publishes it as one new root; readers finish on the
+  // old root, which is retired like any other replaced memory. Same cost as a
+  // bulk load (~0.2 s for a full IPv4 table), so Maintain calls it only when
+  // at least half the pools are waste. On failure (memory limit) the table
+  // keeps its current structure.
+  bool Compact() {
+    using Packed = typename Traits::Packed;
+    auto& store = trie_.mutable_store();
+    std::vector<Packed> all;
+    all.reserve(store.size());
+    for (auto p = store.LowerBound(Traits::Pack(0, 0, 0)); !store.AtEnd(p); store.Next(&p)) {
+      all.push_back(store.At(p));
+    }
+    store.BulkLoad(all);
+    if (!trie_.RebuildAll()) return false;
+    trie_.Trim();
+    trie_.Reclaim();
+    return true;
+  }
+
   std::optional<NextHop> Find(const Prefix& p) const {
     if (p.len > W) return std::nullopt;
     const auto* e = trie_.store().Find(Trie::Mask(Traits::KeyOf(p.addr), p.len), p.len);
@@ -177,6 +209,8 @@ class TableCore {
     return {hi, static_cast<uint64_t>(k), len};
   }
   size_t config_max_routes() const { return trie_.max_routes(); }
+  // Below this much waste a compaction is not worth a rebuild.
+  static constexpr size_t kMinCompactionBytes = 256 << 10;
   Trie trie_;
 };
 

@@ -24,6 +24,9 @@ import route_churn_test as setup
 
 DEFAULT_CHANGES = 360000
 BATCH = 20000  # prefixes per round; each round makes 3 changes per prefix
+# What compaction may leave behind: 256 KiB of waste per table (IPv4, IPv6)
+# plus allocation headroom.
+MEMORY_SLACK = 1 << 20
 SETTLE_S = 5.0
 
 
@@ -128,11 +131,17 @@ def main():
         check(without_memory(after) == without_memory(baseline),
               "%.1f s after %d changes the control counters are %s, baseline %s"
               % (SETTLE_S, done, after, baseline))
-        check(after[memory] == baseline[memory],
-              "FIB memory did not return to its baseline: %d bytes before, %d after %d changes "
-              "(%d identical rounds; after each: %s) with every route removed again and nothing "
-              "pending in QSBR: freed memory is kept, not given back"
-              % (baseline[memory], after[memory], done, r, per_round))
+        # The tables compact when churn has left more than half their pools
+        # free (and at least 256 KiB each), so some waste below that bound
+        # may remain; a table that kept what it freed ends megabytes above.
+        # Every round must end within the bound too: memory must not grow with
+        # the number of changes.
+        for i, m in enumerate(per_round + [after[memory]]):
+            check(m <= baseline[memory] + MEMORY_SLACK,
+                  "FIB memory did not return to its baseline: %d bytes before, %d after round %d "
+                  "of %d changes (after each: %s) with every route removed again and nothing "
+                  "pending in QSBR: freed memory is kept, not given back (allowed: +%d bytes)"
+                  % (baseline[memory], m, i + 1, done, per_round, MEMORY_SLACK))
         mp = stats["mempool"]
         check(mp["avail_at_stop"] == mp["size"],
               "mempool: size %(size)d, available at stop %(avail_at_stop)d" % mp)
