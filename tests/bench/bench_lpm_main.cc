@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -339,7 +340,12 @@ int Main(int argc, char** argv) {
       "\nThe lookup thread had its CPU %.0f%% of the wall time of the timed passes (100%% = no "
       "other process competed for it).\n",
       LookupTimeShare().Percent());
+  // --in-memory leaves no hugepage files, but EAL still makes a runtime
+  // directory (for its telemetry socket) that nothing else removes.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  std::error_code ignored;
+  std::filesystem::remove_all(runtime_dir, ignored);
   if (o.json) std::printf("%s\n", JsonSummary(results, info).c_str());
   return 0;
 }
