@@ -7,6 +7,7 @@ streams hold millions of frames)."""
 import bisect
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -224,3 +225,32 @@ def stream_counts(path, boundaries=()):
             counts = out[key] = [0] * (len(boundaries) + 1)
         counts[bisect.bisect_right(boundaries, ts)] += 1
     return out
+
+
+class Session:
+    """What a test's body shares with run_test: its work dir and, once
+    started, the daemon (so a failure can kill it and show its output)."""
+
+    def __init__(self):
+        self.work = temp_dir()
+        self.daemon = None
+
+
+def run_test(body):
+    """Runs body(session). On Failure: prints it and the daemon's output and
+    keeps the evidence; always stops the daemon. Returns the exit code."""
+    session = Session()
+    try:
+        body(session)
+    except Failure as e:
+        print("FAIL:", e)
+        if session.daemon:
+            session.daemon.kill()
+            sys.stdout.write(session.daemon.output())
+        keep_evidence(session.work)
+        return 1
+    finally:
+        if session.daemon:
+            session.daemon.kill()
+    shutil.rmtree(session.work, ignore_errors=True)
+    return 0

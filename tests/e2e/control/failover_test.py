@@ -19,16 +19,14 @@ usage: failover_test.py EDGEFWD_BINARY EDGECTL_BINARY [PEER_PREFIXES]
 import ipaddress
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap
 
-from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, Failure, check, keep_evidence,
-                              neighbor_config, pcap_device, port_config, stream_counts, tag,
-                              temp_dir)
+from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, check, neighbor_config,
+                              pcap_device, port_config, run_test, stream_counts, tag)
 
 DEFAULT_PEER_PREFIXES = 100000
 CLOCK_SLACK_S = 0.05  # see route_churn_test.py
@@ -145,9 +143,9 @@ def check_outputs(work, dests, boundaries):
 def main():
     binary, edgectl_bin = sys.argv[1], sys.argv[2]
     peer_prefixes = int(sys.argv[3]) if len(sys.argv) > 3 else DEFAULT_PEER_PREFIXES
-    work = temp_dir()
-    daemon = None
-    try:
+
+    def body(session):
+        work = session.work
         lines, dests = routes(peer_prefixes)
         with open(os.path.join(work, "routes.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -159,7 +157,7 @@ def main():
             f.write(config(work))
         sock = os.path.join(work, "ctl.sock")
 
-        daemon = Daemon(binary, cfg, work)
+        daemon = session.daemon = Daemon(binary, cfg, work)
         ctl = daemon.wait_for_socket(sock)
         time.sleep(PHASE_S)
         s0 = neighbor_packets(ctl.json("stats"))
@@ -210,18 +208,8 @@ def main():
               % (PEER, peer_prefixes + 3, down["paths"], down["ms"],
                  1e3 * (down_ack - down_sent), up["paths"], up["ms"], 1e3 * (up_ack - up_sent),
                  PEER, s2[PEER] - s1[PEER], s2["transit-b"] - s1["transit-b"], total, shown))
-    except Failure as e:
-        print("FAIL:", e)
-        if daemon:
-            daemon.kill()
-            sys.stdout.write(daemon.output())
-        keep_evidence(work)
-        return 1
-    finally:
-        if daemon:
-            daemon.kill()
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+
+    return run_test(body)
 
 
 if __name__ == "__main__":

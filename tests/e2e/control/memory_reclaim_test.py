@@ -13,13 +13,12 @@ usage: memory_reclaim_test.py EDGEFWD_BINARY [CHANGES]   (or $EDGEFWD_E2E_CHANGE
 """
 import os
 import random
-import shutil
 import sys
 import time
 
 from scapy.all import wrpcap
 
-from control_e2e_util import Daemon, Failure, check, keep_evidence, temp_dir
+from control_e2e_util import Daemon, check, run_test
 import route_churn_test as setup
 
 DEFAULT_CHANGES = 360000
@@ -74,9 +73,9 @@ def main():
     binary = sys.argv[1]
     total = int(sys.argv[2]) if len(sys.argv) > 2 else int(
         os.environ.get("EDGEFWD_E2E_CHANGES", DEFAULT_CHANGES))
-    work = temp_dir()
-    daemon = None
-    try:
+
+    def body(session):
+        work = session.work
         dests = setup.destinations()
         wrpcap(os.path.join(work, "in.pcap"), [setup.packet(i, d) for i, d in enumerate(dests)],
                linktype=1)
@@ -87,7 +86,7 @@ def main():
         with open(cfg, "w") as f:
             f.write(setup.config(work))
 
-        daemon = Daemon(binary, cfg, work)
+        daemon = session.daemon = Daemon(binary, cfg, work)
         ctl = daemon.wait_for_socket(os.path.join(work, "ctl.sock"))
         baseline = counters(ctl)
         deadline = time.time() + SETTLE_S
@@ -150,18 +149,8 @@ def main():
               % (done, r, elapsed, done / elapsed, baseline["fib_memory_bytes"],
                  peak["fib_memory_bytes"], after["fib_memory_bytes"], peak["qsbr_pending"],
                  after["qsbr_pending"]))
-    except Failure as e:
-        print("FAIL:", e)
-        if daemon:
-            daemon.kill()
-            sys.stdout.write(daemon.output())
-        keep_evidence(work)
-        return 1
-    finally:
-        if daemon:
-            daemon.kill()
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+
+    return run_test(body)
 
 
 if __name__ == "__main__":

@@ -21,15 +21,13 @@ usage: route_churn_test.py EDGEFWD_BINARY [CHANGES]   (or $EDGEFWD_E2E_CHANGES)
 import ipaddress
 import os
 import random
-import shutil
 import sys
 import time
 
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap
 
-from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, Failure, check, keep_evidence,
-                              neighbor_config, pcap_device, port_config, stream_counts, tag,
-                              temp_dir)
+from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, check, neighbor_config,
+                              pcap_device, port_config, run_test, stream_counts, tag)
 
 DEFAULT_CHANGES = 100000
 # Slack between the daemon's pcap timestamps (TSC since start-up) and our
@@ -195,9 +193,9 @@ def main():
     binary = sys.argv[1]
     count = int(sys.argv[2]) if len(sys.argv) > 2 else int(
         os.environ.get("EDGEFWD_E2E_CHANGES", DEFAULT_CHANGES))
-    work = temp_dir()
-    daemon = None
-    try:
+
+    def body(session):
+        work = session.work
         dests = destinations()
         model = RouteModel(dests)
         wrpcap(os.path.join(work, "in.pcap"), [packet(i, d) for i, d in enumerate(dests)],
@@ -210,7 +208,7 @@ def main():
             f.write(config(work))
         lines = plan_changes(model, count, seed=count)
 
-        daemon = Daemon(binary, cfg, work)
+        daemon = session.daemon = Daemon(binary, cfg, work)
         ctl = daemon.wait_for_socket(os.path.join(work, "ctl.sock"))
         time.sleep(0.3)  # traffic before the window
         start = time.time()
@@ -243,18 +241,8 @@ def main():
               "pipelined; %d packets forwarded during the changes (%d before, %d after), none "
               "to an egress its destination did not have, none dropped"
               % (count, end - start, rate, during, before, after))
-    except Failure as e:
-        print("FAIL:", e)
-        if daemon:
-            daemon.kill()
-            sys.stdout.write(daemon.output())
-        keep_evidence(work)
-        return 1
-    finally:
-        if daemon:
-            daemon.kill()
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+
+    return run_test(body)
 
 
 if __name__ == "__main__":
