@@ -10,18 +10,6 @@ namespace {
 
 using dataplane::EgressClass;
 
-const char* ClassName(EgressClass c) {
-  switch (c) {
-    case EgressClass::kCdn:
-      return "cdn";
-    case EgressClass::kPeering:
-      return "peering";
-    case EgressClass::kTransit:
-      return "transit";
-  }
-  return "?";
-}
-
 constexpr const char* kHelp =
     "route add PREFIX EGRESS      set the operator route for PREFIX (source 'cli')\n"
     "route del PREFIX [EGRESS]    delete the operator route\n"
@@ -247,18 +235,18 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
                          : n.spec.next_hop_v6 ? lpm::FormatIpv6(*n.spec.next_hop_v6)
                                               : "-";
         if (json) {
-          rows.push_back(
-              "{\"name\":" + JsonString(n.name) + ",\"class\":\"" + ClassName(n.spec.egress_class) +
-              "\",\"port\":" + std::to_string(n.spec.port) +
-              ",\"vlan\":" + std::to_string(n.spec.vlan) + ",\"next_hop\":" + JsonString(nh) +
-              ",\"up\":" + (n.up ? "true" : "false") +
-              ",\"paths\":" + std::to_string(rib->PathsThrough(e)) + "}");
+          rows.push_back("{\"name\":" + JsonString(n.name) + ",\"class\":\"" +
+                         dataplane::ToString(n.spec.egress_class) + "\",\"port\":" +
+                         std::to_string(n.spec.port) + ",\"vlan\":" + std::to_string(n.spec.vlan) +
+                         ",\"next_hop\":" + JsonString(nh) +
+                         ",\"up\":" + (n.up ? "true" : "false") +
+                         ",\"paths\":" + std::to_string(rib->PathsThrough(e)) + "}");
         } else {
           char line[256];
           std::snprintf(line, sizeof(line),
                         "%-20s %-8s port %-3u vlan %-4u nh %-20s %-4s paths %zu", n.name.c_str(),
-                        ClassName(n.spec.egress_class), n.spec.port, n.spec.vlan, nh.c_str(),
-                        n.up ? "up" : "down", rib->PathsThrough(e));
+                        dataplane::ToString(n.spec.egress_class), n.spec.port, n.spec.vlan,
+                        nh.c_str(), n.up ? "up" : "down", rib->PathsThrough(e));
           rows.push_back(line);
         }
       }
@@ -296,11 +284,11 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
       for (size_t i = 0; i < members.size(); ++i) mem += (i ? (json ? "," : " ") : "") + members[i];
       if (json) {
         rows.push_back("{\"name\":" + JsonString(g.name) + ",\"class\":\"" +
-                       ClassName(g.egress_class) + "\",\"members\":[" + mem +
+                       dataplane::ToString(g.egress_class) + "\",\"members\":[" + mem +
                        "],\"slots\":" + join(member_names(slots), true) + "}");
       } else {
-        rows.push_back(g.name + " " + ClassName(g.egress_class) + " members " + mem + " slots [" +
-                       join(member_names(slots), false) + "]");
+        rows.push_back(g.name + " " + dataplane::ToString(g.egress_class) + " members " + mem +
+                       " slots [" + join(member_names(slots), false) + "]");
       }
     }
     if (a.size() == 3 && rows.empty()) return absl::NotFoundError("unknown group '" + a[2] + "'");
@@ -332,12 +320,13 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
       if (json) {
         out += std::string(i ? "," : "") + "{\"source\":" + JsonString(src.name) +
                ",\"source_preference\":" + std::to_string(src.preference) +
-               ",\"egress\":" + JsonString(eg.name) + ",\"class\":\"" + ClassName(eg.egress_class) +
+               ",\"egress\":" + JsonString(eg.name) + ",\"class\":\"" +
+               dataplane::ToString(eg.egress_class) +
                "\",\"winner\":" + (i == 0 ? "true" : "false") +
                ",\"active\":" + (active == i ? "true" : "false") + "}";
       } else {
         out += std::string(i == 0 ? "*" : " ") + (active == i ? ">" : " ") + " " + eg.name + " (" +
-               ClassName(eg.egress_class) + ") from " + src.name + " pref " +
+               dataplane::ToString(eg.egress_class) + ") from " + src.name + " pref " +
                std::to_string(src.preference) + "\n";
       }
     }

@@ -448,18 +448,6 @@ std::string FormatMac(const MacAddress& m) {
   return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-std::string_view ToString(EgressClass c) {
-  switch (c) {
-    case EgressClass::kCdn:
-      return "cdn";
-    case EgressClass::kPeering:
-      return "peering";
-    case EgressClass::kTransit:
-      return "transit";
-  }
-  return "?";
-}
-
 absl::StatusOr<Config> ParseConfigText(std::string_view text, const std::string& path) {
   Config cfg;
   cfg.path = path;

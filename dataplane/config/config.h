@@ -87,6 +87,5 @@ absl::StatusOr<Config> ReadConfigFile(const std::string& path);
 // Parses "02:00:00:00:00:01".
 std::optional<MacAddress> ParseMac(std::string_view text);
 std::string FormatMac(const MacAddress& mac);
-std::string_view ToString(EgressClass c);
 
 }  // namespace edgefwd::dataplane

@@ -4,6 +4,18 @@
 #include <cstdlib>
 
 namespace edgefwd::dataplane {
+
+const char* ToString(EgressClass c) {
+  switch (c) {
+    case EgressClass::kCdn:
+      return "cdn";
+    case EgressClass::kPeering:
+      return "peering";
+    case EgressClass::kTransit:
+      return "transit";
+  }
+  return "?";
+}
 namespace {
 
 // An id out of range is a bug in the caller (the control plane allocates ids

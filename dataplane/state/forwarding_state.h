@@ -26,6 +26,8 @@ namespace edgefwd::dataplane {
 
 enum class EgressClass : uint8_t { kCdn = 0, kPeering = 1, kTransit = 2 };
 inline constexpr size_t kEgressClassCount = 3;
+// "cdn", "peering", "transit": the names config files, counters and the CLI use.
+const char* ToString(EgressClass c);
 
 using AdjacencyId = uint16_t;
 inline constexpr size_t kMaxAdjacencies = 4096;
@@ -37,9 +39,9 @@ using PathId = lpm::NextHop;
 struct Adjacency {
   std::array<uint8_t, 6> dst_mac{};
   std::array<uint8_t, 6> src_mac{};
-  uint16_t port = 0;       // DPDK port id
-  uint16_t vlan = 0;       // 802.1Q VLAN id; 0 = untagged
-  uint16_t neighbor = 0;   // index for per-neighbour counters
+  uint16_t port = 0;      // DPDK port id
+  uint16_t vlan = 0;      // 802.1Q VLAN id; 0 = untagged
+  uint16_t neighbor = 0;  // index for per-neighbour counters
   EgressClass egress_class = EgressClass::kTransit;
 };
 
@@ -60,9 +62,7 @@ class ForwardingState {
 
   // ---- Reader side (workers): plain loads, valid until the reader's next
   // quiescent state.
-  const PathMembers* path(PathId id) const {
-    return paths_[id].load(std::memory_order_acquire);
-  }
+  const PathMembers* path(PathId id) const { return paths_[id].load(std::memory_order_acquire); }
   const Adjacency& adjacency(AdjacencyId id) const { return adjacencies_[id]; }
   uint32_t max_paths() const { return max_paths_; }
 
