@@ -22,6 +22,20 @@ from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, remove_runtime_
 TAG = b"EFID"
 
 
+# The test topology the failover and churn tests share: p0 receives, p1-p3
+# are egress ports; one neighbour sits behind a VLAN.
+PORT_MAC = {"p0": ROUTER_MAC, "p1": "02:00:00:00:00:02", "p2": "02:00:00:00:00:03",
+            "p3": "02:00:00:00:00:04"}
+NEIGHBORS = {  # name: (port, vlan, mac, class)
+    "transit-a": ("p1", 0, "02:00:00:00:bb:01", "transit"),
+    "transit-b": ("p1", 0, "02:00:00:00:bb:02", "transit"),
+    "peer-a": ("p2", 100, "02:00:00:00:cc:01", "peering"),
+    "peer-b": ("p2", 0, "02:00:00:00:cc:02", "peering"),
+    "cdn-a": ("p3", 0, "02:00:00:00:dd:01", "cdn"),
+}
+BY_WIRE = {(n[0], n[1], n[2]): name for name, n in NEIGHBORS.items()}
+
+
 def tag(i):
     """Payload naming input packet i (same format as edgefwd_e2e's tags)."""
     return TAG + b"%06d" % i + b"." * 18

@@ -25,23 +25,15 @@ import time
 
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap
 
-from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, check, neighbor_config,
-                              pcap_device, port_config, run_test, stream_counts, tag)
+from control_e2e_util import (BY_WIRE, CLIENT_MAC, NEIGHBORS, PORT_MAC, ROUTER_MAC, Daemon,
+                              check,
+                              neighbor_config, pcap_device, port_config, run_test,
+                              stream_counts, tag)
 
 DEFAULT_PEER_PREFIXES = 100000
 CLOCK_SLACK_S = 0.05  # see route_churn_test.py
 PHASE_S = 0.5
 
-PORT_MAC = {"p0": ROUTER_MAC, "p1": "02:00:00:00:00:02", "p2": "02:00:00:00:00:03",
-            "p3": "02:00:00:00:00:04"}
-NEIGHBORS = {  # name: (port, vlan, mac, class)
-    "transit-a": ("p1", 0, "02:00:00:00:bb:01", "transit"),
-    "transit-b": ("p1", 0, "02:00:00:00:bb:02", "transit"),
-    "peer-a": ("p2", 100, "02:00:00:00:cc:01", "peering"),
-    "peer-b": ("p2", 0, "02:00:00:00:cc:02", "peering"),
-    "cdn-a": ("p3", 0, "02:00:00:00:dd:01", "cdn"),
-}
-BY_WIRE = {(n[0], n[1], n[2]): name for name, n in NEIGHBORS.items()}
 PEER = "peer-a"
 
 

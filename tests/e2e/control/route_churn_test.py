@@ -26,26 +26,18 @@ import time
 
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap
 
-from control_e2e_util import (CLIENT_MAC, ROUTER_MAC, Daemon, check, neighbor_config,
-                              pcap_device, port_config, run_test, stream_counts, tag)
+from control_e2e_util import (BY_WIRE, CLIENT_MAC, NEIGHBORS, PORT_MAC, ROUTER_MAC, Daemon,
+                              check,
+                              neighbor_config, pcap_device, port_config, run_test,
+                              stream_counts, tag)
 
 DEFAULT_CHANGES = 100000
 # Slack between the daemon's pcap timestamps (TSC since start-up) and our
 # clock, and for a burst looked up just before a change and sent just after.
 CLOCK_SLACK_S = 0.05
 
-PORT_MAC = {"p0": ROUTER_MAC, "p1": "02:00:00:00:00:02", "p2": "02:00:00:00:00:03",
-            "p3": "02:00:00:00:00:04"}
-NEIGHBORS = {  # name: (port, vlan, mac, class)
-    "transit-a": ("p1", 0, "02:00:00:00:bb:01", "transit"),
-    "transit-b": ("p1", 0, "02:00:00:00:bb:02", "transit"),
-    "peer-a": ("p2", 100, "02:00:00:00:cc:01", "peering"),
-    "peer-b": ("p2", 0, "02:00:00:00:cc:02", "peering"),
-    "cdn-a": ("p3", 0, "02:00:00:00:dd:01", "cdn"),
-}
 GROUPS = {"ecmp": ("transit-a", "transit-b")}
 EGRESSES = ["transit-a", "transit-b", "peer-a", "peer-b", "cdn-a", "ecmp"]
-BY_WIRE = {(n[0], n[1], n[2]): name for name, n in NEIGHBORS.items()}
 
 # Routes from the file: never changed by the test.
 STABLE_ROUTES = [("0.0.0.0/0", "transit-a"), ("::/0", "transit-a"),
