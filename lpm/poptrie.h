@@ -672,7 +672,7 @@ class Poptrie {
     for (int l = static_cast<int>(max_len); l >= 0; --l) {
       unsigned len = static_cast<unsigned>(l);
       if (store_.count_of_len(len) == 0) continue;
-      if (const auto* e = store_.Find(Mask(addr, len), len)) return Traits::NhOf(*e) + 1;
+      if (const auto e = store_.Find(Mask(addr, len), len)) return Traits::NhOf(*e) + 1;
     }
     return 0;
   }
@@ -898,7 +898,7 @@ class Poptrie {
         x = def;
         for (unsigned l = L; l-- > d + 1;) {
           if (store_.count_of_len(l) == 0) continue;
-          if (const auto* e = store_.Find(Mask(pa, l), l)) {
+          if (const auto e = store_.Find(Mask(pa, l), l)) {
             x = Traits::NhOf(*e) + 1;
             break;
           }
