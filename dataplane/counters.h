@@ -47,11 +47,13 @@ struct alignas(64) WorkerCounters {
   Counter reasons[kReasonCount];
   PacketsBytes classes[kEgressClassCount];
   PacketsBytes neighbors[kMaxNeighbors];
-  // TSC cycles spent per pipeline stage, measured per burst (a few rdtsc per
-  // 32 packets), and the packets they were spent on: cycles per packet per
-  // stage for benchmarks and capacity planning.
+  // TSC cycles spent per pipeline stage in a sample of the worker's loop
+  // turns (one in kStageSampleEvery, worker.h), and the packets received in
+  // those turns: stage_cycles / timed_packets is cycles per packet per
+  // stage, for benchmarks and capacity planning.
   enum Stage { kRx, kCheck, kLookup, kForward, kTx, kStageCount };
   Counter stage_cycles[kStageCount];
+  Counter timed_packets;
   Counter packets;     // received by this worker
   Counter lookups;     // addresses looked up in the LPM tables
   Counter busy_turns;  // loop turns that received at least one packet

@@ -266,11 +266,12 @@ absl::Status Daemon::Setup() {
     }
   }
   for (const auto& p : ports_) {
-    PortEnv& pe = env_->ports[p->id];
+    PortEnv pe;
     pe.configured = true;
     pe.rx_checksum_offload = p->rx_checksum_offload;
     pe.mtu = p->mtu;
     pe.vlans = p->vlans;
+    env_->SetPort(p->id, pe);
   }
 
   for (size_t w = 0; w < workers_.size(); ++w) {

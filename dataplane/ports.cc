@@ -29,6 +29,18 @@ std::string DeviceName(const std::string& device) {
   return device.substr(0, device.find(','));
 }
 
+// Drivers whose link status is not a link: set up by dev_start, down by
+// dev_stop, nothing else. net_pcap's status is also written by *other*
+// processes: its dev_close runs its dev_stop even in a secondary process
+// (drivers/net/pcap/pcap_ethdev.c eth_dev_close, DPDK 22.11), and a
+// secondary's rte_eal_cleanup() closes every vdev it attached. So when
+// dpdk-dumpcap (a secondary) exits, it writes "link down" into the port's
+// shared ethdev data while our port keeps running, and edgefwd withdrew the
+// port's neighbours. For these drivers the link is what we did to the port.
+bool LinkFollowsStart(const std::string& driver) {
+  return driver == "net_pcap";
+}
+
 int OnLinkStateChange(uint16_t, rte_eth_event_type, void* ctx, void*) {
   static_cast<Port*>(ctx)->link_event.store(true, std::memory_order_release);
   return 0;
@@ -64,6 +76,7 @@ absl::StatusOr<std::vector<std::unique_ptr<Port>>> ProbePorts(const Config& cfg,
     int rc = rte_eth_dev_info_get(id, &info);
     if (rc != 0) return PortError(*port, "dev_info", rc);
     port->driver = info.driver_name;
+    port->link_follows_start = LinkFollowsStart(port->driver);
     // Default layout: one rx queue per worker, as many as the device has.
     port->rx_queues = pc.rx_queues.value_or(std::min<uint16_t>(workers, info.max_rx_queues));
     if (port->rx_queues > info.max_rx_queues)
@@ -208,10 +221,13 @@ void StopAndClosePort(Port& port) {
 }
 
 bool RefreshLink(Port& port) {
-  rte_eth_link link;
-  std::memset(&link, 0, sizeof(link));
-  if (rte_eth_link_get_nowait(port.id, &link) != 0) return false;
-  bool up = link.link_status == RTE_ETH_LINK_UP;
+  bool up = port.started;
+  if (!port.link_follows_start) {
+    rte_eth_link link;
+    std::memset(&link, 0, sizeof(link));
+    if (rte_eth_link_get_nowait(port.id, &link) != 0) return false;
+    up = link.link_status == RTE_ETH_LINK_UP;
+  }
   if (up == port.link_up) return false;
   port.link_up = up;
   return true;
@@ -223,8 +239,9 @@ std::string DescribePort(const Port& p) {
       "link %s",
       p.name.c_str(), p.id, p.driver.c_str(), FormatMac(p.mac).c_str(), p.rx_queues, p.tx_queues,
       p.mtu, p.rss ? "on" : "off (software hash)", p.rx_checksum_offload ? "nic" : "software",
-      p.lsc_interrupt ? (p.link_up ? "up (lsc irq)" : "down (lsc irq)")
-                      : (p.link_up ? "up (polled)" : "down (polled)"));
+      p.link_follows_start ? (p.link_up ? "up (while started: no physical link)" : "down")
+      : p.lsc_interrupt    ? (p.link_up ? "up (lsc irq)" : "down (lsc irq)")
+                           : (p.link_up ? "up (polled)" : "down (polled)"));
 }
 
 }  // namespace edgefwd::dataplane

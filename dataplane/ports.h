@@ -36,6 +36,9 @@ struct Port {
   bool rx_checksum_offload = false;
   bool fast_free = false;
   bool lsc_interrupt = false;  // else the control thread polls link state
+  // The device has no link of its own (a pcap file): it is up while we
+  // have it started, whatever its ethdev link status says (see ports.cc).
+  bool link_follows_start = false;
   bool started = false;
   bool link_up = false;
   VlanSet vlans;

@@ -123,6 +123,8 @@ int TelemetryWorkers(const char*, const char*, rte_tel_data* d) {
     // Telemetry in 22.11 has no doubles in dicts: per mille.
     rte_tel_data_add_dict_u64(wd, "busy_per_mille", uint64_t(BusyRatio(w) * 1000));
     rte_tel_data_add_dict_u64(wd, "packets", w.packets);
+    // cycles[stage] / timed_packets = cycles per packet in that stage.
+    rte_tel_data_add_dict_u64(wd, "timed_packets", w.timed_packets);
     rte_tel_data* cycles = rte_tel_data_alloc();
     rte_tel_data_start_dict(cycles);
     for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
@@ -179,6 +181,7 @@ StatsSnapshot StatsSource::Take() const {
     ws.busy_turns = c.busy_turns.Read();
     ws.idle_turns = c.idle_turns.Read();
     ws.packets = c.packets.Read();
+    ws.timed_packets = c.timed_packets.Read();
     for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
       ws.stage_cycles[k] = c.stage_cycles[k].Read();
     s.workers.push_back(ws);
@@ -216,9 +219,9 @@ std::string ToJson(const StatsSnapshot& s) {
     const auto& wk = s.workers[w];
     out += absl::StrFormat(
         "%s{\"lcore\":%u,\"packets\":%u,\"lookups\":%u,\"busy_turns\":%u,"
-        "\"idle_turns\":%u,\"busy_ratio\":%.4f,\"cycles\":{",
-        w ? "," : "", wk.lcore, wk.packets, wk.lookups, wk.busy_turns, wk.idle_turns,
-        BusyRatio(wk));
+        "\"idle_turns\":%u,\"busy_ratio\":%.4f,\"timed_packets\":%u,\"cycles\":{",
+        w ? "," : "", wk.lcore, wk.packets, wk.lookups, wk.busy_turns, wk.idle_turns, BusyRatio(wk),
+        wk.timed_packets);
     for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
       out += absl::StrFormat("%s\"%s\":%u", k ? "," : "", kStageNames[k], wk.stage_cycles[k]);
     out += "}}";
@@ -251,10 +254,11 @@ std::string ToText(const StatsSnapshot& s) {
   for (const auto& w : s.workers) {
     out += absl::StrFormat("worker lcore %-3u lookups %12u busy %5.1f%%", w.lcore, w.lookups,
                            100.0 * BusyRatio(w));
-    if (w.packets != 0) {
+    if (w.timed_packets != 0) {
       out += "   cycles/packet";
       for (size_t k = 0; k < WorkerCounters::kStageCount; ++k)
-        out += absl::StrFormat(" %s %.1f", kStageNames[k], double(w.stage_cycles[k]) / w.packets);
+        out += absl::StrFormat(" %s %.1f", kStageNames[k],
+                               double(w.stage_cycles[k]) / w.timed_packets);
     }
     out += "\n";
   }

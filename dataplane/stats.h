@@ -45,6 +45,7 @@ struct StatsSnapshot {
   struct WorkerStats {
     unsigned lcore = 0;
     uint64_t lookups = 0, busy_turns = 0, idle_turns = 0, packets = 0;
+    uint64_t timed_packets = 0;  // received in the loop turns whose stages were timed
     std::array<uint64_t, WorkerCounters::kStageCount> stage_cycles{};
   };
   std::vector<PortStats> ports;

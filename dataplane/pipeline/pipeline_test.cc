@@ -6,6 +6,7 @@
 #include "dataplane/pipeline/ethernet.h"
 #include "dataplane/pipeline/flow_hash.h"
 #include "dataplane/pipeline/ipv4_check.h"
+#include "dataplane/pipeline/ipv4_fast.h"
 #include "dataplane/pipeline/ipv6_check.h"
 #include "dataplane/pipeline/rewrite.h"
 
@@ -160,6 +161,67 @@ TEST(Ipv6CheckTest, Outcomes) {
   EXPECT_EQ(Check6(ours, local), Ipv6Outcome::kForUs);
 }
 
+// The fast path against the full steps on valid untagged IPv4 frames with
+// random bits flipped (Ethernet type, every header field), options, local
+// and martian addresses, low TTLs, padding and short lengths.
+TEST(Ipv4FastTest, ForwardsOnlyWhatTheFullChecksForward) {
+  std::mt19937 rng(5);
+  VlanSet vlans;
+  vlans.set(10);
+  LocalAddresses local;
+  local.v4[0] = 0xc0000201;  // 192.0.2.1
+  local.v4_count = 1;
+  int fast_taken = 0, full_forward = 0;
+  for (int i = 0; i < 200000; ++i) {
+    uint32_t src = rng(), dst = rng();
+    if (i % 7 == 0) dst = 0xc0000201;
+    auto ip = Ipv4Packet(src, dst, uint8_t(rng() % 4 == 0 ? rng() % 3 : 2 + rng() % 250),
+                         i % 50 == 0 ? 6 : 5);
+    std::vector<uint8_t> frame(14, 0);
+    StoreBe16(&frame[12], kEtherTypeIpv4);
+    frame.insert(frame.end(), ip.begin(), ip.end());
+    frame.resize(frame.size() + rng() % 8);  // Ethernet padding
+    int mutations = rng() % 3;
+    for (int k = 0; k < mutations; ++k) frame[12 + rng() % 22] ^= uint8_t(1u << (rng() % 8));
+    if (mutations != 0 && rng() % 2 == 0) {
+      // Keep the checksum right after the mutation, so the later checks are reached.
+      std::vector<uint8_t> hdr(frame.begin() + 14, frame.begin() + 34);
+      StoreBe16(&hdr[10], 0);
+      StoreBe16(&hdr[10], uint16_t(~OnesComplementSum(hdr.data(), 10)));
+      std::copy(hdr.begin() + 10, hdr.begin() + 12, frame.begin() + 24);
+    }
+    uint32_t len = uint32_t(frame.size()) - (rng() % 10 == 0 ? rng() % frame.size() : 0);
+    bool nic_good = rng() % 10 == 0;
+    bool fast = Ipv4FastForward(frame.data(), len, nic_good, local);
+    EthernetInfo eth;
+    bool full = ParseEthernet(frame.data(), len, vlans, &eth) == EthernetOutcome::kIpv4 &&
+                CheckIpv4(frame.data() + eth.l3_offset, len - eth.l3_offset, nic_good, local) ==
+                    Ipv4Outcome::kForward;
+    // Never forwards what the full checks would not; and (it covers the
+    // whole untagged no-options case) takes every untagged packet they
+    // forward.
+    ASSERT_EQ(fast, full && !eth.tagged) << "iteration " << i;
+    fast_taken += fast;
+    full_forward += full;
+  }
+  EXPECT_GT(fast_taken, 1000);
+  EXPECT_GT(full_forward, 1000);
+}
+
+TEST(Ipv4FastTest, TakesTheOrdinaryPacket) {
+  auto ip = Ipv4Packet();
+  std::vector<uint8_t> frame(14, 0);
+  StoreBe16(&frame[12], kEtherTypeIpv4);
+  frame.insert(frame.end(), ip.begin(), ip.end());
+  LocalAddresses none;
+  EXPECT_TRUE(Ipv4FastForward(frame.data(), uint32_t(frame.size()), false, none));
+  EXPECT_FALSE(Ipv4FastForward(frame.data(), 33, false, none));  // one byte short of a header
+  LocalAddresses ours;
+  ours.v4[0] = 0xc6336401;  // Ipv4Packet's destination
+  ours.v4_count = 1;
+  EXPECT_FALSE(Ipv4FastForward(frame.data(), uint32_t(frame.size()), false, ours));
+}
+
 // RFC 1624: the incremental update equals a full recomputation.
 TEST(RewriteTest, TtlDecrementKeepsChecksumValid) {
   std::mt19937 rng(1);
@@ -174,6 +236,24 @@ TEST(RewriteTest, TtlDecrementKeepsChecksumValid) {
     // Both forms of zero (0x0000 / 0xffff) verify; RFC 1624 never yields
     // 0x0000 where the full computation gives 0xffff... except equal sums.
     EXPECT_EQ(OnesComplementSum(full.data(), 10), 0xffff);
+  }
+}
+
+// The constant-folded update is RFC 1624 eqn. 3 on the actual old and new
+// words, bit for bit, for every TTL it is used on and every checksum.
+TEST(RewriteTest, TtlDecrementEqualsGenericIncrementalUpdate) {
+  for (uint32_t ttl = 1; ttl <= 255; ++ttl) {
+    for (uint32_t hc = 0; hc <= 0xffff; hc += 7) {
+      uint8_t h[20] = {};
+      h[8] = uint8_t(ttl);
+      h[9] = 17;
+      StoreBe16(h + 10, uint16_t(hc));
+      uint16_t old_word = LoadBe16(h + 8);
+      DecrementTtl(h);
+      ASSERT_EQ(h[8], ttl - 1);
+      ASSERT_EQ(LoadBe16(h + 10), IncrementalChecksum(uint16_t(hc), old_word, LoadBe16(h + 8)))
+          << "ttl " << ttl << " checksum " << hc;
+    }
   }
 }
 

@@ -36,12 +36,16 @@ inline void WriteEthernet(uint8_t* frame, const Adjacency& adj, TagChange change
 }
 
 // RFC 1812 §5.3.1 "the router MUST decrement the TTL by one"; the checksum is
-// patched for the changed 16-bit word (TTL, protocol), RFC 1624 eqn. 3.
+// patched for the changed 16-bit word (TTL, protocol), RFC 1624 eqn. 3:
+// HC' = ~(~HC + ~m + m'). With TTL >= 1 (the checks guarantee >= 2), m' is
+// m - 0x0100 with no borrow, so ~m + m' is the constant 0xfeff and the old
+// word need not be read back: reading it after the byte store would stall
+// on store-to-load forwarding.
 inline void DecrementTtl(uint8_t* ipv4) {
-  uint16_t old_word = LoadBe16(ipv4 + 8);
   ipv4[8] -= 1;
-  uint16_t new_word = LoadBe16(ipv4 + 8);
-  StoreBe16(ipv4 + 10, IncrementalChecksum(LoadBe16(ipv4 + 10), old_word, new_word));
+  uint32_t sum = uint32_t(uint16_t(~LoadBe16(ipv4 + 10))) + 0xfeff;
+  sum = (sum & 0xffff) + (sum >> 16);
+  StoreBe16(ipv4 + 10, uint16_t(~sum));
 }
 
 inline void DecrementHopLimit(uint8_t* ipv6) {
