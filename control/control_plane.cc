@@ -159,8 +159,9 @@ absl::Status ControlPlane::SetNeighborUp(std::string_view name, bool up) {
 
 absl::Status ControlPlane::StartSocket() {
   if (impl_->socket) return absl::FailedPreconditionError("control socket already started");
-  auto socket = ControlSocket::Listen(impl_->spec.socket_path, impl_->socket_limits,
-                                      [this](std::string_view line) { return Execute(line); });
+  auto socket =
+      ControlSocket::Listen(impl_->spec.socket_path, impl_->socket_limits,
+                            [this](std::string_view line) { return impl_->Serve(line, this); });
   if (!socket.ok()) return socket.status();
   impl_->socket = std::move(*socket);
   return absl::OkStatus();
