@@ -388,6 +388,7 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
               ",\"qsbr_pending\":" + std::to_string(fib.qsbr->pending()) +
               ",\"fib_memory_bytes\":" +
               std::to_string(fib.v4->memory_bytes() + fib.v6->memory_bytes()) +
+              ",\"rib_memory_bytes\":" + std::to_string(self->memory_usage().total()) +
               ",\"clients\":" + std::to_string(clients) +
               "},\"dataplane\":" + (dataplane_stats.empty() ? "null" : dataplane_stats) + "}";
     } else {
@@ -395,6 +396,7 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
               std::to_string(rib->v6_count()) + ", paths " + std::to_string(rib->live_paths()) +
               ", withdrawn " + std::to_string(rib->fib_withdrawn()) + ", fib memory " +
               std::to_string((fib.v4->memory_bytes() + fib.v6->memory_bytes()) >> 10) +
+              " KiB, rib memory " + std::to_string(self->memory_usage().total() >> 10) +
               " KiB, qsbr pending " + std::to_string(fib.qsbr->pending()) + ", clients " +
               std::to_string(clients);
       if (!dataplane_stats.empty()) *body += "\n" + dataplane_stats;

@@ -204,6 +204,11 @@ size_t ControlPlane::path_count() const {
   return impl_->rib->live_paths();
 }
 
+ControlPlane::MemoryUsage ControlPlane::memory_usage() const {
+  const Rib::Memory m = impl_->rib->MemoryUsage();
+  return {m.prefix_maps, m.path_prefix_sets, m.paths};
+}
+
 std::string ControlPlane::Execute(std::string_view request_line) {
   return impl_->Execute(request_line, this);
 }

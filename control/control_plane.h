@@ -121,6 +121,16 @@ class ControlPlane {
   double last_grace_ms() const;
   size_t route_count() const;  // prefixes in the RIB (both families)
   size_t path_count() const;   // live shared paths
+  // Bytes the control plane's own containers hold (RIB prefix maps, paths,
+  // per-path prefix sets), from their capacities; the FIB (lpm tables,
+  // ForwardingState) is not included.
+  struct MemoryUsage {
+    size_t rib_prefix_maps = 0;
+    size_t path_prefix_sets = 0;
+    size_t paths = 0;
+    size_t total() const { return rib_prefix_maps + path_prefix_sets + paths; }
+  };
+  MemoryUsage memory_usage() const;
 
  private:
   struct Impl;

@@ -474,6 +474,41 @@ size_t Rib::CandidatesNaming(EgressId egress) const {
   return n;
 }
 
+namespace {
+
+// A flat hash container's allocation: slots, one control byte per slot and
+// a group's worth of cloned control bytes.
+template <class C>
+size_t FlatBytes(const C& c) {
+  if (c.capacity() == 0) return 0;
+  return c.capacity() * (sizeof(typename C::value_type) + 1) + 16;
+}
+
+}  // namespace
+
+Rib::Memory Rib::MemoryUsage() const {
+  Memory m;
+  m.prefix_maps = FlatBytes(v4_) + FlatBytes(v6_);
+  auto spilled = [](const auto& map) {
+    size_t bytes = 0;
+    for (const auto& [p, e] : map) {
+      if (e.candidates.capacity() > kInlineCandidates) {
+        bytes += e.candidates.capacity() * sizeof(Candidate);
+      }
+    }
+    return bytes;
+  };
+  m.prefix_maps += spilled(v4_) + spilled(v6_);
+  m.paths = paths_.capacity() * sizeof(paths_[0]) + FlatBytes(by_chain_);
+  for (const auto& path : paths_) {
+    if (path == nullptr) continue;
+    m.paths += sizeof(Path) + path->chain.capacity() * sizeof(EgressId);
+    m.path_prefix_sets += FlatBytes(path->v4_prefixes) + FlatBytes(path->v6_prefixes);
+  }
+  for (const auto& through : paths_through_) m.paths += FlatBytes(through);
+  return m;
+}
+
 size_t Rib::PathsThrough(EgressId egress) const {
   return egress < paths_through_.size() ? paths_through_[egress].size() : 0;
 }

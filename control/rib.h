@@ -73,8 +73,11 @@ struct Candidate {
   friend bool operator==(const Candidate&, const Candidate&) = default;
 };
 
+// Most prefixes have one or two candidates: those stay in the entry.
+inline constexpr size_t kInlineCandidates = 2;
+
 struct RibEntry {
-  absl::InlinedVector<Candidate, 2> candidates;  // best first
+  absl::InlinedVector<Candidate, kInlineCandidates> candidates;  // best first
   dataplane::PathId path = kNoPath;
   bool in_fib = false;
 };
@@ -149,6 +152,16 @@ class Rib {
   size_t CandidatesNaming(EgressId egress) const;
   // Paths whose chain mentions the neighbour (directly or via a group).
   size_t PathsThrough(EgressId egress) const;
+
+  // Bytes the RIB's containers hold, from their capacities (allocator
+  // overhead not included): the prefix -> entry maps (with candidate lists
+  // that spilled to the heap), and the per-path prefix sets.
+  struct Memory {
+    size_t prefix_maps = 0;
+    size_t path_prefix_sets = 0;
+    size_t paths = 0;  // Path objects, chains, the chain index
+  };
+  Memory MemoryUsage() const;
 
   size_t v4_count() const { return v4_.size(); }
   size_t v6_count() const { return v6_.size(); }
