@@ -34,6 +34,7 @@
 #include <variant>
 #include <vector>
 
+#include "control/bulk_allocator.h"
 #include "control/control_plane.h"
 #include "control/control_socket.h"
 #include "lpm/ipv4_table.h"
@@ -55,10 +56,11 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// Bytes in use on the C++ heap (glibc: small-block arena + mmapped blocks).
+// Bytes in use on the C++ heap (glibc: small-block arena + mmapped blocks)
+// and in the control plane's bulk blocks (control/bulk_allocator.h).
 size_t HeapBytes() {
   const struct mallinfo2 m = ::mallinfo2();
-  return m.uordblks + m.hblkhd;
+  return m.uordblks + m.hblkhd + BulkBytesInUse();
 }
 
 struct World {
