@@ -1,6 +1,8 @@
 // The control socket's commands (protocol v1, control/PROTOCOL.md). Each
 // returns a status and a body: text for people, or one JSON line.
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "control/control_plane_impl.h"
@@ -47,17 +49,51 @@ absl::Status Usage(std::string_view usage) {
 
 }  // namespace
 
+absl::Status ControlPlane::Impl::GraceStatus(bool passed, std::string_view what) const {
+  if (passed) return absl::OkStatus();
+  return absl::DeadlineExceededError(
+      std::string(what) + ": applied, but a worker has not passed a quiescent state within " +
+      std::to_string(kGraceTimeout.count()) +
+      " ms: it may still use what was removed (stalled worker?)");
+}
+
 std::string ControlPlane::Impl::Execute(std::string_view line, ControlPlane* self) {
   auto req = ParseRequestLine(line);
   if (!req.ok()) return FormatResponse(req.status(), "");
   std::string body;
-  absl::Status status = Dispatch(*req, &body, self);
+  uint64_t grace_token = 0;
+  absl::Status status = Dispatch(*req, &body, &grace_token, self);
+  if (status.ok() && grace_token != 0) {
+    status = GraceStatus(WaitForReaders(grace_token), req->args[0]);
+  }
   if (!status.ok()) body.clear();
   return FormatResponse(status, body);
 }
 
+SocketReply ControlPlane::Impl::Serve(std::string_view line, ControlPlane* self) {
+  auto req = ParseRequestLine(line);
+  if (!req.ok()) return FormatResponse(req.status(), "");
+  std::string body;
+  uint64_t grace_token = 0;
+  absl::Status status = Dispatch(*req, &body, &grace_token, self);
+  if (!status.ok() || grace_token == 0 || fib.qsbr->Passed(grace_token)) {
+    if (!status.ok()) body.clear();
+    return FormatResponse(status, body);
+  }
+  // Not yet safe to say "done": ask again each loop turn (this Impl owns the
+  // socket, so it outlives the deferred reply).
+  const auto deadline = std::chrono::steady_clock::now() + kGraceTimeout;
+  return SocketReply::Deferred([this, grace_token, deadline, what = req->args[0],
+                                body = std::move(body)]() -> std::optional<std::string> {
+    const bool passed = fib.qsbr->Passed(grace_token);
+    if (!passed && std::chrono::steady_clock::now() < deadline) return std::nullopt;
+    const absl::Status s = GraceStatus(passed, what);
+    return FormatResponse(s, s.ok() ? body : "");
+  });
+}
+
 absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
-                                          ControlPlane* self) {
+                                          uint64_t* grace_token, ControlPlane* self) {
   const auto& a = req.args;
   const bool json = req.json;
   const std::string& cmd = a[0];
@@ -352,6 +388,7 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
               ",\"qsbr_pending\":" + std::to_string(fib.qsbr->pending()) +
               ",\"fib_memory_bytes\":" +
               std::to_string(fib.v4->memory_bytes() + fib.v6->memory_bytes()) +
+              ",\"rib_memory_bytes\":" + std::to_string(self->memory_usage().total()) +
               ",\"clients\":" + std::to_string(clients) +
               "},\"dataplane\":" + (dataplane_stats.empty() ? "null" : dataplane_stats) + "}";
     } else {
@@ -359,6 +396,7 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
               std::to_string(rib->v6_count()) + ", paths " + std::to_string(rib->live_paths()) +
               ", withdrawn " + std::to_string(rib->fib_withdrawn()) + ", fib memory " +
               std::to_string((fib.v4->memory_bytes() + fib.v6->memory_bytes()) >> 10) +
+              " KiB, rib memory " + std::to_string(self->memory_usage().total() >> 10) +
               " KiB, qsbr pending " + std::to_string(fib.qsbr->pending()) + ", clients " +
               std::to_string(clients);
       if (!dataplane_stats.empty()) *body += "\n" + dataplane_stats;
@@ -369,6 +407,10 @@ absl::Status ControlPlane::Impl::Dispatch(const Request& req, std::string* body,
   if (cmd == "reload") {
     if (a.size() != 1) return Usage("reload");
     if (absl::Status s = self->Reload(); !s.ok()) return s;
+    // Removed neighbours' adjacencies and dropped paths are no longer
+    // published, but a worker may still forward with what it looked up
+    // before: "reloaded" is only true once every worker has passed this.
+    *grace_token = fib.qsbr->Advance();
     *body = json ? "{\"reloaded\":true,\"routes\":" + std::to_string(self->route_count()) + "}"
                  : "reloaded: " + std::to_string(self->route_count()) + " routes";
     return absl::OkStatus();

@@ -7,6 +7,8 @@
 // line per measurement and, last, one JSON object.
 //
 //  full_load_s           LoadRouteFiles of the given files into empty tables
+//  control_memory_mb     heap the control plane keeps for that table (RIB,
+//                        paths, per-path prefix sets; FIB excluded)
 //  updates_per_s_api     single-route LoadRoutes/RemoveRoutes calls, table loaded
 //  updates_per_s_socket  pipelined `route add|del` through the control socket
 //  updates_per_s_api_with_lookups  as _api while 1 thread looks up continuously
@@ -14,6 +16,7 @@
 //  failover_ms_K         SetNeighborUp(peer, false) with K prefixes whose
 //                        best path is that peer (fallback: transit), median of 5
 //  failover_withdraw_ms_K  same, prefixes with no alternative (withdrawn; per-prefix)
+#include <malloc.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -31,6 +34,7 @@
 #include <variant>
 #include <vector>
 
+#include "control/bulk_allocator.h"
 #include "control/control_plane.h"
 #include "control/control_socket.h"
 #include "lpm/ipv4_table.h"
@@ -50,6 +54,13 @@ double ThreadCpuSeconds() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Bytes in use on the C++ heap (glibc: small-block arena + mmapped blocks)
+// and in the control plane's bulk blocks (control/bulk_allocator.h).
+size_t HeapBytes() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return m.uordblks + m.hblkhd + BulkBytesInUse();
 }
 
 struct World {
@@ -222,9 +233,12 @@ int Main(int argc, char** argv) {
   std::vector<std::string> files;
   size_t updates = 200'000;
   std::string socket_dir = "/tmp";
+  bool load_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--routes" && i + 1 < argc) {
+    if (a == "--load-only") {
+      load_only = true;
+    } else if (a == "--routes" && i + 1 < argc) {
       files.push_back(argv[++i]);
     } else if (a == "--updates" && i + 1 < argc) {
       updates = std::stoul(argv[++i]);
@@ -232,7 +246,8 @@ int Main(int argc, char** argv) {
       socket_dir = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: control_bench --routes FILE... [--updates N] [--socket-dir D]\n");
+                   "usage: control_bench --routes FILE... [--updates N] [--socket-dir D] "
+                   "[--load-only]\n");
       return 2;
     }
   }
@@ -243,6 +258,8 @@ int Main(int argc, char** argv) {
   // 1. Full-table load.
   World w;
   ControlSpec spec = SpecFor(files, socket_path);
+  const size_t heap0 = HeapBytes();
+  const size_t fib0 = w.v4->memory_bytes() + w.v6->memory_bytes();
   auto cp = std::move(*ControlPlane::Create(spec, w.fib()));
   const auto t0 = Clock::now();
   const double c0 = ThreadCpuSeconds();
@@ -258,6 +275,25 @@ int Main(int argc, char** argv) {
   json += "\"full_load_s\":" + std::to_string(load_s) +
           ",\"full_load_cpu_s\":" + std::to_string(load_cpu_s) +
           ",\"routes_loaded\":" + std::to_string(cp->route_count());
+  // Memory the control plane keeps for the table: the heap's growth over the
+  // load (temporaries freed, retired memory reclaimed) minus the FIB's own.
+  cp->Poll(0);
+  const size_t fib1 = w.v4->memory_bytes() + w.v6->memory_bytes();
+  const double control_mb = static_cast<double>(HeapBytes() - heap0 - (fib1 - fib0)) / (1 << 20);
+  const ControlPlane::MemoryUsage mu = cp->memory_usage();
+  auto mb = [](size_t b) { return static_cast<double>(b) / (1 << 20); };
+  std::printf(
+      "control_memory_mb %.1f (heap growth minus FIB %.1f MB); by container: rib maps %.1f, "
+      "per-path prefix sets %.1f, paths %.2f MB\n",
+      control_mb, mb(fib1 - fib0), mb(mu.rib_prefix_maps), mb(mu.path_prefix_sets), mb(mu.paths));
+  json += ",\"control_memory_mb\":" + std::to_string(control_mb) +
+          ",\"control_memory_rib_maps_mb\":" + std::to_string(mb(mu.rib_prefix_maps)) +
+          ",\"control_memory_prefix_sets_mb\":" + std::to_string(mb(mu.path_prefix_sets)) +
+          ",\"fib_memory_mb\":" + std::to_string(mb(fib1 - fib0));
+  if (load_only) {  // for profiling the load alone
+    std::printf("%s}\n", json.c_str());
+    return 0;
+  }
 
   // Where the load time goes: parsing alone, and the lpm tables alone.
   {

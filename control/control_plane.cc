@@ -96,15 +96,31 @@ ControlPlane::~ControlPlane() = default;
 
 absl::Status ControlPlane::LoadRouteFiles() {
   // Parse and check everything before touching the RIB: all files or none.
-  std::vector<RouteChange> all;
+  // Straight from the text to RIB changes, without a parsed copy of the
+  // table in between (a full table is ~770k routes).
+  BulkVector<RouteChange> all;
   for (const std::string& path : impl_->spec.route_files) {
-    auto routes = ReadRouteFile(path);
-    if (!routes.ok()) return routes.status();
-    all.reserve(all.size() + routes->size());
     const SourceId source = impl_->rib->AddSource(path, kFileSourcePreference);
-    auto changes = impl_->ToChanges(*routes, path, source, RouteChange::Op::kAdd);
-    if (!changes.ok()) return changes.status();
-    all.insert(all.end(), changes->begin(), changes->end());
+    // Neighbouring lines often name the same egress: skip the name lookup.
+    std::string last_name;
+    EgressId last_id = 0;
+    absl::Status s = ForEachRouteInFile(
+        path, [&](const AnyPrefix& prefix, std::string_view name, uint32_t line) {
+          if (name != last_name || last_name.empty()) {
+            auto id = impl_->egress.Find(name);
+            if (!id) {
+              return absl::InvalidArgumentError(path + ":" + std::to_string(line) +
+                                                ": egress: unknown neighbor or group '" +
+                                                std::string(name) + "'");
+            }
+            last_name.assign(name);
+            last_id = *id;
+          }
+          if (all.size() == all.capacity()) all.reserve(std::max<size_t>(1 << 16, 2 * all.size()));
+          all.push_back({RouteChange::Op::kAdd, prefix, source, last_id});
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return s;
   }
   return impl_->rib->Apply(all);
 }
@@ -159,8 +175,9 @@ absl::Status ControlPlane::SetNeighborUp(std::string_view name, bool up) {
 
 absl::Status ControlPlane::StartSocket() {
   if (impl_->socket) return absl::FailedPreconditionError("control socket already started");
-  auto socket = ControlSocket::Listen(impl_->spec.socket_path, impl_->socket_limits,
-                                      [this](std::string_view line) { return Execute(line); });
+  auto socket =
+      ControlSocket::Listen(impl_->spec.socket_path, impl_->socket_limits,
+                            [this](std::string_view line) { return impl_->Serve(line, this); });
   if (!socket.ok()) return socket.status();
   impl_->socket = std::move(*socket);
   return absl::OkStatus();
@@ -201,6 +218,11 @@ size_t ControlPlane::route_count() const {
 }
 size_t ControlPlane::path_count() const {
   return impl_->rib->live_paths();
+}
+
+ControlPlane::MemoryUsage ControlPlane::memory_usage() const {
+  const Rib::Memory m = impl_->rib->MemoryUsage();
+  return {m.prefix_maps, m.path_prefix_sets, m.paths};
 }
 
 std::string ControlPlane::Execute(std::string_view request_line) {

@@ -99,13 +99,17 @@ class ControlPlane {
   // files); the control plane applies only the difference.
   void SetReloadProvider(std::function<absl::StatusOr<ControlSpec>()> provider);
   // Re-reads via the reload provider and applies the difference: all checked
-  // first (names, files), so a bad config changes nothing.
+  // first (names, files), so a bad config changes nothing. Returns once
+  // applied; workers may still use removed neighbours and paths until a
+  // grace period has passed, which the `reload` command's reply waits for
+  // (deferred on the socket, so other clients are served meanwhile).
   absl::Status Reload();
   // Applies a whole new spec (what Reload does after asking the provider).
   absl::Status ApplySpec(ControlSpec spec);
   // Removes `routes` (prefix + egress) contributed by `source`, all or none.
   absl::Status RemoveRoutes(std::span<const FileRoute> routes, std::string_view source);
-  // Runs one protocol request line in-process (what a socket client gets).
+  // Runs one protocol request line in-process (what a socket client gets;
+  // a reply the socket would defer is waited for here, bounded).
   std::string Execute(std::string_view request_line);
   // Limits for socket clients; call before StartSocket.
   void SetSocketLimits(const SocketLimits& limits);
@@ -117,6 +121,16 @@ class ControlPlane {
   double last_grace_ms() const;
   size_t route_count() const;  // prefixes in the RIB (both families)
   size_t path_count() const;   // live shared paths
+  // Bytes the control plane's own containers hold (RIB prefix maps, paths,
+  // per-path prefix sets), from their capacities; the FIB (lpm tables,
+  // ForwardingState) is not included.
+  struct MemoryUsage {
+    size_t rib_prefix_maps = 0;
+    size_t path_prefix_sets = 0;
+    size_t paths = 0;
+    size_t total() const { return rib_prefix_maps + path_prefix_sets + paths; }
+  };
+  MemoryUsage memory_usage() const;
 
  private:
   struct Impl;

@@ -51,9 +51,19 @@ struct ControlPlane::Impl {
   // if some online worker did not get there in time.
   bool WaitForReaders(uint64_t token) const;
 
-  // commands.cc: one parsed request -> (status, body).
+  // commands.cc: one request line -> framed reply. Execute waits (bounded)
+  // for a grace period the command asks for; Serve, for socket clients,
+  // defers the reply instead, so the control thread keeps serving others.
   std::string Execute(std::string_view line, ControlPlane* self);
-  absl::Status Dispatch(const Request& req, std::string* body, ControlPlane* self);
+  SocketReply Serve(std::string_view line, ControlPlane* self);
+  // One parsed request -> (status, body). A command whose effect is only
+  // safe once every worker has passed a quiescent state (reload removing
+  // neighbours or paths) sets *grace_token (QsbrDomain::Advance()); the
+  // reply must not go out before Passed(*grace_token).
+  absl::Status Dispatch(const Request& req, std::string* body, uint64_t* grace_token,
+                        ControlPlane* self);
+  // The reply's status once the grace period is over or timed out.
+  absl::Status GraceStatus(bool passed, std::string_view what) const;
 };
 
 }  // namespace edgefwd::control

@@ -24,6 +24,9 @@ struct ControlSocket::Client {
   Clock::time_point last_progress = Clock::now();
   bool eof = false;          // peer finished sending
   bool close_after = false;  // close once `out` is flushed
+  // Set while the reply to the last served request is deferred: nothing
+  // more is served to this client until it yields the reply.
+  std::function<std::optional<std::string>()> deferred;
   ~Client() {
     if (fd >= 0) ::close(fd);
   }
@@ -136,10 +139,23 @@ bool ControlSocket::ReadFrom(Client& c) {
   return true;
 }
 
+size_t ControlSocket::deferred_count() const {
+  size_t n = 0;
+  for (const auto& c : clients_) n += c->deferred != nullptr;
+  return n;
+}
+
 void ControlSocket::Serve(Client& c) {
+  if (c.deferred) {
+    std::optional<std::string> reply = c.deferred();
+    if (!reply) return;  // still waiting; asked again next turn
+    c.out += *reply;
+    c.deferred = nullptr;
+    c.last_progress = Clock::now();
+  }
   size_t served = 0;
   size_t pos = 0;
-  while (!c.close_after && c.pending_out() < limits_.output_high_watermark) {
+  while (!c.close_after && !c.deferred && c.pending_out() < limits_.output_high_watermark) {
     if (served == limits_.max_requests_per_turn) {
       work_pending_ = true;
       break;
@@ -170,7 +186,12 @@ void ControlSocket::Serve(Client& c) {
                                      std::to_string(limits_.max_line_bytes) + " bytes"),
           "");
     } else {
-      c.out += handler_(line);
+      SocketReply reply = handler_(line);
+      if (reply.pending) {
+        c.deferred = std::move(reply.pending);
+      } else {
+        c.out += reply.text;
+      }
     }
     ++served;
   }
@@ -178,6 +199,7 @@ void ControlSocket::Serve(Client& c) {
   if (c.pending_out() >= limits_.output_high_watermark && c.in.find('\n') != std::string::npos) {
     work_pending_ = true;
   }
+  if (c.deferred) has_deferred_ = true;
 }
 
 bool ControlSocket::WriteTo(Client& c) {
@@ -216,6 +238,12 @@ void ControlSocket::Poll(int timeout_ms) {
   }
   if (work_pending_) timeout_ms = 0;
   work_pending_ = false;
+  // A deferred reply is asked for again next turn: come back soon, but
+  // without spinning the control thread.
+  if (has_deferred_ && (timeout_ms < 0 || timeout_ms > kDeferredRecheckMs)) {
+    timeout_ms = kDeferredRecheckMs;
+  }
+  has_deferred_ = false;
   // Idle clients must be noticed even when nothing else happens.
   if (!clients_.empty()) {
     const int idle_ms = static_cast<int>(limits_.idle_timeout.count());
@@ -235,9 +263,11 @@ void ControlSocket::Poll(int timeout_ms) {
     if (alive && (rev & (POLLHUP | POLLERR)) && !(rev & POLLIN)) c.eof = true;
     if (alive) Serve(c);
     if (alive && c.pending_out() > 0) alive = WriteTo(c);
-    if (alive && c.close_after && c.pending_out() == 0) alive = false;
-    if (alive && c.eof && c.pending_out() == 0 && c.in.empty()) alive = false;
-    if (alive && now - c.last_progress > limits_.idle_timeout) alive = false;
+    // A client waiting for a deferred reply is not idle, nor done at EOF.
+    const bool waiting = c.deferred != nullptr;
+    if (alive && !waiting && c.close_after && c.pending_out() == 0) alive = false;
+    if (alive && !waiting && c.eof && c.pending_out() == 0 && c.in.empty()) alive = false;
+    if (alive && !waiting && now - c.last_progress > limits_.idle_timeout) alive = false;
     if (alive) keep.push_back(std::move(clients_[i]));
   }
   clients_ = std::move(keep);

@@ -212,7 +212,7 @@ EgressModel::SpecChanges EgressModel::ApplySpec(const ControlSpec& spec,
 }
 
 std::optional<EgressId> EgressModel::Find(std::string_view name) const {
-  auto it = by_name_.find(std::string(name));
+  auto it = by_name_.find(absl::string_view(name.data(), name.size()));  // no std::string built
   if (it == by_name_.end()) return std::nullopt;
   return it->second;
 }

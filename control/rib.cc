@@ -48,15 +48,15 @@ FibChange<P> Withdraw(const P& p) {
   return {FibChange<P>::Op::kRemove, p, 0};
 }
 
-absl::flat_hash_set<Ipv4Prefix, PrefixHash>& PrefixesOf(Path& path, const Ipv4Prefix&) {
+PrefixSet<Ipv4Prefix>& PrefixesOf(Path& path, const Ipv4Prefix&) {
   return path.v4_prefixes;
 }
-absl::flat_hash_set<Ipv6Prefix, PrefixHash>& PrefixesOf(Path& path, const Ipv6Prefix&) {
+PrefixSet<Ipv6Prefix>& PrefixesOf(Path& path, const Ipv6Prefix&) {
   return path.v6_prefixes;
 }
 
 template <class P>
-absl::Status ApplyToFib(const Fib& fib, const std::vector<FibChange<P>>& changes) {
+absl::Status ApplyToFib(const Fib& fib, std::span<const FibChange<P>> changes) {
   if (changes.empty()) return absl::OkStatus();
   const lpm::LpmError e = FamilyOf<P>::Table(fib)->Apply(changes);
   if (e == lpm::LpmError::kOk) return absl::OkStatus();
@@ -91,11 +91,11 @@ std::optional<SourceId> Rib::FindSource(std::string_view name) const {
 }
 
 template <>
-absl::flat_hash_map<Ipv4Prefix, RibEntry, PrefixHash>& Rib::Map<Ipv4Prefix>() {
+PrefixMap<Ipv4Prefix, RibEntry>& Rib::Map<Ipv4Prefix>() {
   return v4_;
 }
 template <>
-absl::flat_hash_map<Ipv6Prefix, RibEntry, PrefixHash>& Rib::Map<Ipv6Prefix>() {
+PrefixMap<Ipv6Prefix, RibEntry>& Rib::Map<Ipv6Prefix>() {
   return v6_;
 }
 
@@ -202,10 +202,9 @@ void Rib::FinishReleases() {
 }
 
 template <class P>
-absl::Status Rib::StageOne(const RouteChange& c, const P& p,
-                           absl::flat_hash_map<P, size_t, PrefixHash>& index,
-                           std::vector<Staged<P>>& staged) {
-  auto [it, added] = index.try_emplace(p, staged.size());
+absl::Status Rib::StageOne(const RouteChange& c, const P& p, PrefixMap<P, uint32_t>& index,
+                           BulkVector<Staged<P>>& staged) {
+  auto [it, added] = index.try_emplace(p, static_cast<uint32_t>(staged.size()));
   if (added) {
     Staged<P> s{p, {}};
     if (const RibEntry* cur = Find(p)) {
@@ -248,10 +247,10 @@ absl::Status Rib::StageOne(const RouteChange& c, const P& p,
 }
 
 absl::Status Rib::Apply(std::span<const RouteChange> changes) {
-  std::vector<Staged<Ipv4Prefix>> v4;
-  std::vector<Staged<Ipv6Prefix>> v6;
-  absl::flat_hash_map<Ipv4Prefix, size_t, PrefixHash> v4_index;
-  absl::flat_hash_map<Ipv6Prefix, size_t, PrefixHash> v6_index;
+  BulkVector<Staged<Ipv4Prefix>> v4;
+  BulkVector<Staged<Ipv6Prefix>> v6;
+  PrefixMap<Ipv4Prefix, uint32_t> v4_index;
+  PrefixMap<Ipv6Prefix, uint32_t> v6_index;
   if (changes.size() > 1024) {  // bulk loads: size the maps once
     size_t n4 = 0;
     for (const RouteChange& c : changes) n4 += std::holds_alternative<Ipv4Prefix>(c.prefix);
@@ -271,13 +270,13 @@ absl::Status Rib::Apply(std::span<const RouteChange> changes) {
   return Commit(v4, v6);
 }
 
-absl::Status Rib::Commit(std::vector<Staged<Ipv4Prefix>>& v4, std::vector<Staged<Ipv6Prefix>>& v6) {
+absl::Status Rib::Commit(BulkVector<Staged<Ipv4Prefix>>& v4, BulkVector<Staged<Ipv6Prefix>>& v6) {
   std::vector<PathId> acquired;
   auto release_acquired = [&] {
     for (PathId id : acquired) Release(id);
   };
-  std::vector<FibChange<Ipv4Prefix>> v4_fib, v4_undo;
-  std::vector<FibChange<Ipv6Prefix>> v6_fib, v6_undo;
+  BulkVector<FibChange<Ipv4Prefix>> v4_fib, v4_undo;
+  BulkVector<FibChange<Ipv6Prefix>> v6_fib, v6_undo;
 
   // Paths for one-egress chains, valid while planning (nothing is released
   // before the commit step).
@@ -384,8 +383,8 @@ absl::Status Rib::Recompute(std::span<const EgressId> egresses) {
 
   // The per-prefix part: only the prefixes of the paths whose whole chain
   // went down (or came back), from the paths' own prefix sets.
-  std::vector<FibChange<Ipv4Prefix>> v4_fib;
-  std::vector<FibChange<Ipv6Prefix>> v6_fib;
+  BulkVector<FibChange<Ipv4Prefix>> v4_fib;
+  BulkVector<FibChange<Ipv6Prefix>> v6_fib;
   for (PathId id : now_usable) {
     const Path& path = *paths_[id];
     for (const Ipv4Prefix& p : path.v4_prefixes) v4_fib.push_back(Upsert(p, id));
@@ -437,8 +436,8 @@ absl::Status Rib::Rerank(std::span<const EgressId> egresses) {
     }
     return false;
   };
-  std::vector<Staged<Ipv4Prefix>> v4;
-  std::vector<Staged<Ipv6Prefix>> v6;
+  BulkVector<Staged<Ipv4Prefix>> v4;
+  BulkVector<Staged<Ipv6Prefix>> v6;
   for (const auto& [p, e] : v4_) {
     if (names_changed(e)) v4.push_back({p, e, e.path, e.in_fib});
   }
@@ -472,6 +471,41 @@ size_t Rib::CandidatesNaming(EgressId egress) const {
     for (const Candidate& c : e.candidates) n += c.egress == egress;
   }
   return n;
+}
+
+namespace {
+
+// A flat hash container's allocation: slots, one control byte per slot and
+// a group's worth of cloned control bytes.
+template <class C>
+size_t FlatBytes(const C& c) {
+  if (c.capacity() == 0) return 0;
+  return c.capacity() * (sizeof(typename C::value_type) + 1) + 16;
+}
+
+}  // namespace
+
+Rib::Memory Rib::MemoryUsage() const {
+  Memory m;
+  m.prefix_maps = FlatBytes(v4_) + FlatBytes(v6_);
+  auto spilled = [](const auto& map) {
+    size_t bytes = 0;
+    for (const auto& [p, e] : map) {
+      if (e.candidates.capacity() > kInlineCandidates) {
+        bytes += e.candidates.capacity() * sizeof(Candidate);
+      }
+    }
+    return bytes;
+  };
+  m.prefix_maps += spilled(v4_) + spilled(v6_);
+  m.paths = paths_.capacity() * sizeof(paths_[0]) + FlatBytes(by_chain_);
+  for (const auto& path : paths_) {
+    if (path == nullptr) continue;
+    m.paths += sizeof(Path) + path->chain.capacity() * sizeof(EgressId);
+    m.path_prefix_sets += FlatBytes(path->v4_prefixes) + FlatBytes(path->v6_prefixes);
+  }
+  for (const auto& through : paths_through_) m.paths += FlatBytes(through);
+  return m;
 }
 
 size_t Rib::PathsThrough(EgressId egress) const {

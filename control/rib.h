@@ -49,6 +49,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
+#include "control/bulk_allocator.h"
 #include "control/control_plane.h"
 #include "control/egress.h"
 #include "dataplane/state/forwarding_state.h"
@@ -73,8 +74,20 @@ struct Candidate {
   friend bool operator==(const Candidate&, const Candidate&) = default;
 };
 
+// Containers that hold one element per prefix of a full table.
+template <class P>
+using PrefixSet = absl::flat_hash_set<P, PrefixHash, std::equal_to<P>, BulkAllocator<P>>;
+template <class P, class V>
+using PrefixMap =
+    absl::flat_hash_map<P, V, PrefixHash, std::equal_to<P>, BulkAllocator<std::pair<const P, V>>>;
+template <class T>
+using BulkVector = std::vector<T, BulkAllocator<T>>;
+
+// Most prefixes have one or two candidates: those stay in the entry.
+inline constexpr size_t kInlineCandidates = 2;
+
 struct RibEntry {
-  absl::InlinedVector<Candidate, 2> candidates;  // best first
+  absl::InlinedVector<Candidate, kInlineCandidates> candidates;  // best first
   dataplane::PathId path = kNoPath;
   bool in_fib = false;
 };
@@ -106,8 +119,8 @@ struct Path {
   uint64_t empty_after = 0;
   // The prefixes using this path: what to withdraw/reinsert when it changes
   // usability.
-  absl::flat_hash_set<lpm::Ipv4Prefix, PrefixHash> v4_prefixes;
-  absl::flat_hash_set<lpm::Ipv6Prefix, PrefixHash> v6_prefixes;
+  PrefixSet<lpm::Ipv4Prefix> v4_prefixes;
+  PrefixSet<lpm::Ipv6Prefix> v6_prefixes;
 };
 
 struct ChainHash {
@@ -150,6 +163,16 @@ class Rib {
   // Paths whose chain mentions the neighbour (directly or via a group).
   size_t PathsThrough(EgressId egress) const;
 
+  // Bytes the RIB's containers hold, from their capacities (allocator
+  // overhead not included): the prefix -> entry maps (with candidate lists
+  // that spilled to the heap), and the per-path prefix sets.
+  struct Memory {
+    size_t prefix_maps = 0;
+    size_t path_prefix_sets = 0;
+    size_t paths = 0;  // Path objects, chains, the chain index
+  };
+  Memory MemoryUsage() const;
+
   size_t v4_count() const { return v4_.size(); }
   size_t v6_count() const { return v6_.size(); }
   size_t live_paths() const { return by_chain_.size(); }
@@ -170,13 +193,12 @@ class Rib {
     bool old_in_fib = false;
   };
   template <class P>
-  absl::flat_hash_map<P, RibEntry, PrefixHash>& Map();
+  PrefixMap<P, RibEntry>& Map();
   template <class P>
-  absl::Status StageOne(const RouteChange& c, const P& p,
-                        absl::flat_hash_map<P, size_t, PrefixHash>& index,
-                        std::vector<Staged<P>>& staged);
-  absl::Status Commit(std::vector<Staged<lpm::Ipv4Prefix>>& v4,
-                      std::vector<Staged<lpm::Ipv6Prefix>>& v6);
+  absl::Status StageOne(const RouteChange& c, const P& p, PrefixMap<P, uint32_t>& index,
+                        BulkVector<Staged<P>>& staged);
+  absl::Status Commit(BulkVector<Staged<lpm::Ipv4Prefix>>& v4,
+                      BulkVector<Staged<lpm::Ipv6Prefix>>& v6);
   void Rank(RibEntry& e) const;
   dataplane::PathId Acquire(const std::vector<EgressId>& chain);
   void Release(dataplane::PathId id);
@@ -186,8 +208,8 @@ class Rib {
   EgressModel* egress_;
   const ControlSpec* spec_;
   std::vector<Source> sources_;
-  absl::flat_hash_map<lpm::Ipv4Prefix, RibEntry, PrefixHash> v4_;
-  absl::flat_hash_map<lpm::Ipv6Prefix, RibEntry, PrefixHash> v6_;
+  PrefixMap<lpm::Ipv4Prefix, RibEntry> v4_;
+  PrefixMap<lpm::Ipv6Prefix, RibEntry> v6_;
 
   std::vector<std::unique_ptr<Path>> paths_;  // by PathId; null = free/retiring
   absl::flat_hash_map<std::vector<EgressId>, dataplane::PathId, ChainHash> by_chain_;

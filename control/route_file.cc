@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "control/bulk_allocator.h"
 
 namespace edgefwd::control {
 namespace {
@@ -90,12 +91,11 @@ size_t SplitFields(std::string_view line, std::string_view* fields, size_t max) 
 
 }  // namespace
 
-absl::StatusOr<std::vector<FileRoute>> ParseRouteText(std::string_view text,
-                                                      std::string_view source_name) {
-  std::vector<FileRoute> routes;
-  routes.reserve(text.size() / 24);  // a typical line is ~20-30 bytes
+absl::Status ForEachRoute(std::string_view text, std::string_view source_name,
+                          RouteVisitor on_route) {
   uint32_t line_no = 0;
   size_t pos = 0;
+  std::variant<lpm::Ipv4Prefix, lpm::Ipv6Prefix> prefix;
   while (pos < text.size()) {
     ++line_no;
     size_t end = text.find('\n', pos);
@@ -122,17 +122,15 @@ absl::StatusOr<std::vector<FileRoute>> ParseRouteText(std::string_view text,
       return LineError(source_name, line_no, "line", "extra field after EGRESS");
     }
 
-    FileRoute route;
-    route.line = line_no;
     const bool v6 = fields[0].find(':') != std::string_view::npos;
     if (v6) {
       auto p = lpm::ParseIpv6Prefix(fields[0]);
       if (!p) return LineError(source_name, line_no, "prefix", PrefixReason(fields[0], true));
-      route.prefix = *p;
+      prefix = *p;
     } else {
       auto p = lpm::ParseIpv4Prefix(fields[0]);
       if (!p) return LineError(source_name, line_no, "prefix", PrefixReason(fields[0], false));
-      route.prefix = *p;
+      prefix = *p;
     }
 
     std::string_view egress = fields[1];
@@ -146,30 +144,64 @@ absl::StatusOr<std::vector<FileRoute>> ParseRouteText(std::string_view text,
                          "'" + std::string(egress) + "' is not a name (letters, digits, - _ .)");
       }
     }
-    route.egress = std::string(egress);
-    routes.push_back(std::move(route));
+    if (absl::Status s = on_route(prefix, egress, line_no); !s.ok()) return s;
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<FileRoute>> ParseRouteText(std::string_view text,
+                                                      std::string_view source_name) {
+  std::vector<FileRoute> routes;
+  routes.reserve(text.size() / 24);  // a typical line is ~20-30 bytes
+  absl::Status s = ForEachRoute(text, source_name,
+                                [&](const std::variant<lpm::Ipv4Prefix, lpm::Ipv6Prefix>& prefix,
+                                    std::string_view egress, uint32_t line) {
+                                  routes.push_back({prefix, std::string(egress), line});
+                                  return absl::OkStatus();
+                                });
+  if (!s.ok()) return s;
   return routes;
 }
 
-absl::StatusOr<std::vector<FileRoute>> ReadRouteFile(const std::string& path) {
+namespace {
+
+// The whole file in one buffer (a full table is ~25 MB: bulk memory).
+absl::Status ReadWholeFile(const std::string& path, std::vector<char, BulkAllocator<char>>* out) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
-  std::string text;
   struct stat st;
-  if (::fstat(::fileno(f), &st) == 0 && st.st_size > 0) {
-    text.reserve(static_cast<size_t>(st.st_size));  // one allocation for a 20 MB table
+  size_t size = 0;
+  if (::fstat(::fileno(f), &st) == 0 && st.st_size > 0) size = static_cast<size_t>(st.st_size);
+  out->resize(size + 1);  // +1: a read that finds the file grown goes on in the loop below
+  size_t have = 0;
+  for (;;) {
+    const size_t got = std::fread(out->data() + have, 1, out->size() - have, f);
+    have += got;
+    if (have < out->size()) break;  // EOF or error
+    out->resize(out->size() * 2 + 4096);
   }
-  char buf[1 << 16];
-  size_t got;
-  while ((got = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, got);
   const bool failed = std::ferror(f) != 0;
   const int err = errno;
   std::fclose(f);
   if (failed) return absl::DataLossError(absl::StrCat(path, ": read error: ", std::strerror(err)));
-  return ParseRouteText(text, path);
+  out->resize(have);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ForEachRouteInFile(const std::string& path, RouteVisitor on_route) {
+  std::vector<char, BulkAllocator<char>> text;
+  if (absl::Status s = ReadWholeFile(path, &text); !s.ok()) return s;
+  return ForEachRoute(std::string_view(text.data(), text.size()), path, on_route);
+}
+
+absl::StatusOr<std::vector<FileRoute>> ReadRouteFile(const std::string& path) {
+  std::vector<char, BulkAllocator<char>> text;
+  if (absl::Status s = ReadWholeFile(path, &text); !s.ok()) return s;
+  return ParseRouteText(std::string_view(text.data(), text.size()), path);
 }
 
 }  // namespace edgefwd::control

@@ -16,6 +16,8 @@
 #include <variant>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lpm/prefix.h"
 
@@ -37,5 +39,17 @@ absl::StatusOr<std::vector<FileRoute>> ParseRouteText(std::string_view text,
                                                       std::string_view source_name);
 // Reads and parses a file; a read error names the file.
 absl::StatusOr<std::vector<FileRoute>> ReadRouteFile(const std::string& path);
+
+// The same parser without building FileRoutes (for loading a full table
+// without a copy of it): calls on_route for every route in order; the first
+// parse error, or the first error on_route returns, stops it and is
+// returned. `egress` points into the text, valid during the call only.
+using RouteVisitor =
+    absl::FunctionRef<absl::Status(const std::variant<lpm::Ipv4Prefix, lpm::Ipv6Prefix>& prefix,
+                                   std::string_view egress, uint32_t line)>;
+absl::Status ForEachRoute(std::string_view text, std::string_view source_name,
+                          RouteVisitor on_route);
+// Reads the whole file, then ForEachRoute over it.
+absl::Status ForEachRouteInFile(const std::string& path, RouteVisitor on_route);
 
 }  // namespace edgefwd::control

@@ -1,5 +1,8 @@
 #include "lpm/ipv4_table.h"
 
+#include <bit>
+#include <cstring>
+
 #include "lpm/table_core.h"
 
 namespace edgefwd::lpm {
@@ -25,6 +28,23 @@ struct Ipv4Traits {
   static uint32_t NhOf(Packed p) { return static_cast<uint32_t>(p) & 0xFFFFFFu; }
   static void SetNh(Packed* p, uint32_t nh) { *p = (*p & ~uint64_t{0xFFFFFF}) | nh; }
   static bool Less(Packed a, Packed b) { return (a >> 24) < (b >> 24); }
+  // Stored: the low 7 bytes; the store's blocks share the top byte (the
+  // address's first octet), so a route costs 7 bytes, not 8.
+  struct Stored {
+    uint8_t b[7];
+  };
+  static_assert(std::endian::native == std::endian::little);
+  static uint32_t GroupOf(Packed p) { return static_cast<uint32_t>(p >> 56); }
+  static Stored Compress(Packed p) {
+    Stored s;
+    std::memcpy(s.b, &p, sizeof(s.b));
+    return s;
+  }
+  static Packed Expand(const Stored& s, uint32_t group) {
+    uint64_t v = 0;
+    std::memcpy(&v, s.b, sizeof(s.b));
+    return v | uint64_t{group} << 56;
+  }
   static Key KeyOf(Address a) { return a; }
   static Address AddressOf(Key k) { return k; }
 };

@@ -41,6 +41,11 @@ struct Ipv6Traits {
     if (alo != blo) return alo < blo;
     return (a.len_nh >> 24) < (b.len_nh >> 24);
   }
+  // Stored as packed: no shared bits worth a group.
+  using Stored = Packed;
+  static uint32_t GroupOf(const Packed&) { return 0; }
+  static Stored Compress(const Packed& p) { return p; }
+  static Packed Expand(const Stored& s, uint32_t) { return s; }
   static Key KeyOf(const Address& a) { return LoadBigEndian(a.data()); }
   static Address AddressOf(Key k) {
     Address out;

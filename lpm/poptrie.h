@@ -2,11 +2,19 @@
 // multiway trie (Asai & Ohara, SIGCOMM'15), written from the paper.
 //
 // Layout: a direct array indexed by the top S bits of the address holds either
-// a leaf (next hop + 1, 0 = no route) or a node index (kNodeFlag). A node
+// a leaf (next hop + 1, 0 = no route), a node index (kNodeFlag) or a leaf
+// record (kRecordFlag, below). A node
 // indexes the next 6 bits: `vector` marks slots with a child node, children
 // sit contiguously from `base_child` (rank = popcount below the slot);
 // `leafvec` marks where a run of equal leaves starts among the other slots,
 // so runs of one next hop (a FIB has few) collapse to one 32-bit leaf.
+//
+// Leaf records (keys of at most 32 bits): a chunk whose subtree is one
+// childless node with few runs (most IPv4 /18 chunks: /19-/24s only) is
+// stored instead as one record in the leaf pool, 32 or 64 bytes aligned to
+// its size so it sits in one cache line: leafvec, the chunk's default (for
+// the writer) and the run leaves inline. The direct entry points at it
+// (kRecordFlag), so a /24 costs two dependent cache misses, not three.
 //
 // Updates copy on write: the changed node and its ancestors get fresh sibling
 // runs; the chunk's direct entry is published with one release store, so a
@@ -48,6 +56,12 @@ struct Node {
 static_assert(sizeof(Node) == 24);
 
 inline constexpr uint32_t kNodeFlag = 0x80000000u;
+inline constexpr uint32_t kRecordFlag = 0x40000000u;  // direct entries only
+inline constexpr uint32_t kIndexMask = 0x3FFFFFFFu;
+// Record layout in 32-bit words: leafvec (2 words), default, run leaves.
+inline constexpr uint32_t kRecordHeader = 3;
+inline constexpr size_t kSmallRecord = 8;   // words: 32 bytes, 5 leaves
+inline constexpr size_t kLargeRecord = 16;  // words: 64 bytes, 13 leaves
 
 // Everything a reader dereferences; replaced as a whole when a pool grows or
 // the table is rebuilt, so a reader's snapshot never changes size under it.
@@ -93,12 +107,27 @@ class Poptrie {
   }
   static size_t DirectIndex(Key k) { return static_cast<size_t>(k >> (W - S)); }
 
+  // Leaf records only where the record's 6 bits are the key's last ones at most.
+  static constexpr bool kRecords = W <= 32;
+
+  // The leaf a record holds for `slot` (the 6 bits after the direct index).
+  static uint32_t RecordLeafIndex(const uint32_t* leaves, uint32_t rec, unsigned slot) {
+    uint64_t lv;
+    std::memcpy(&lv, &leaves[rec], sizeof(lv));
+    return rec + kRecordHeader + static_cast<uint32_t>(std::popcount(LowBits(lv, slot + 1))) - 1;
+  }
+
   NextHop Lookup(Key k) const {
     const Root* r = root_.load(std::memory_order_acquire);
     uint32_t e = __atomic_load_n(&r->direct[DirectIndex(k)], __ATOMIC_ACQUIRE);
-    if (!(e & kNodeFlag)) return e - 1;
+    if (!(e & (kNodeFlag | kRecordFlag))) return e - 1;
+    if constexpr (kRecords) {
+      if (e & kRecordFlag) {
+        return r->leaves[RecordLeafIndex(r->leaves, e & kIndexMask, Bits6(k, S))] - 1;
+      }
+    }
     const Node* nodes = r->nodes;
-    uint32_t idx = e & ~kNodeFlag;
+    uint32_t idx = e & kIndexMask;
     for (int d = S;; d += 6) {
       const Node& n = nodes[idx];
       uint64_t bit = uint64_t{1} << Bits6(k, d);
@@ -116,21 +145,19 @@ class Poptrie {
   // so the random child-or-leaf outcome costs no mispredictions and a few
   // deep lanes do not drag the whole burst through every level.
   void LookupBurst(const Key* keys, NextHop* out, size_t n) const {
-    if constexpr (W <= 32) {
-      // Measured faster than the gathers for keys that fit 32 bits.
-      LookupBurstPipelined(keys, out, n);
-      return;
-    }
 #ifdef EDGEFWD_LPM_AVX512
-    // Gathers pay off only with enough lanes to overlap their latency.
-    if (n >= 16) {
-      LookupBurstAvx512(keys, out, n);
-    } else {
-      LookupBurstScalar(keys, out, n);
+    // Keys that fit 32 bits: the pipelined walk beats the gathers. Wider
+    // keys: the gathers win with enough lanes to overlap their latency
+    // (IPv6 batch 32/64: 44-47 vs 36 Mlps), the pipelined walk below that
+    // (batch 8: 29 vs 20 for a plain scalar walk).
+    if constexpr (W > 32) {
+      if (n >= 16) {
+        LookupBurstAvx512(keys, out, n);
+        return;
+      }
     }
-#else
-    LookupBurstScalar(keys, out, n);
 #endif
+    LookupBurstPipelined(keys, out, n);
   }
 
 #ifdef EDGEFWD_LPM_AVX512
@@ -234,39 +261,57 @@ class Poptrie {
 #pragma GCC diagnostic pop
 #endif
 
-  // Keys of at most 32 bits, scalar and software-pipelined: each pass over
-  // the burst issues every lane's next load as a prefetch before any lane
-  // waits for one (direct entries, then per level the child node or the
-  // leaf), so a burst keeps dozens of cache misses in flight where the
-  // out-of-order window alone holds about a dozen. Zen 4's gathers are slow
-  // enough that this beats the AVX-512 walk (IPv4, batch 64, uniform-routed
-  // ~1.6x; zipf and uniform-prefix no slower).
-  void LookupBurstPipelined(const Key* keys, NextHop* out, size_t n) const requires(W <= 32) {
+  // Bits [d, d+6) of k, zero past its end.
+  static unsigned SlotAt(Key k, int d) {
+    if constexpr (W <= 32) {
+      // Key left-aligned in 64 bits, so bits past its end read as zero.
+      return static_cast<unsigned>(((uint64_t{k} << (64 - W)) << d) >> 58);
+    } else {
+      return Bits6(k, d);
+    }
+  }
+
+  // Scalar and software-pipelined: each pass over the burst issues every
+  // lane's next load as a prefetch before any lane waits for one (direct
+  // entries, then per level the child node or the leaf), so a burst keeps
+  // dozens of cache misses in flight where the out-of-order window alone
+  // holds about a dozen. Zen 4's gathers are slow enough that this beats the
+  // AVX-512 walk for IPv4 (batch 64, uniform-routed ~1.6x; zipf and
+  // uniform-prefix no slower), and for IPv6 bursts under 16.
+  void LookupBurstPipelined(const Key* keys, NextHop* out, size_t n) const {
     const Root* r = root_.load(std::memory_order_acquire);
     const uint32_t* direct = r->direct;
     const Node* nodes = r->nodes;
     const uint32_t* leaves = r->leaves;
     while (n > 0) {
       size_t m = n < kLanes ? n : kLanes;
-      uint32_t idx[kLanes];  // node index, then leaf index once the lane ends
-      uint8_t active[kLanes], ended[kLanes];
+      uint32_t idx[kLanes];  // node or record index, then leaf index once the lane ends
+      uint8_t active[kLanes], ended[kLanes], records[kLanes];
       for (size_t i = 0; i < m; ++i) __builtin_prefetch(&direct[DirectIndex(keys[i])]);
-      size_t na = 0;
+      size_t na = 0, nr = 0;
       for (size_t i = 0; i < m; ++i) {
         uint32_t e = __atomic_load_n(&direct[DirectIndex(keys[i])], __ATOMIC_ACQUIRE);
         out[i] = e - 1;
-        idx[i] = e & ~kNodeFlag;
+        idx[i] = e & kIndexMask;
         active[na] = static_cast<uint8_t>(i);
         na += e >> 31;
+        records[nr] = static_cast<uint8_t>(i);
+        nr += (e >> 30) & 1;
       }
+      for (size_t j = 0; j < nr; ++j) __builtin_prefetch(&leaves[idx[records[j]]]);
       for (size_t j = 0; j < na; ++j) __builtin_prefetch(&nodes[idx[active[j]]]);
+      // Records end here: their leaf is in the line just fetched.
+      for (size_t j = 0; j < nr; ++j) {
+        size_t i = records[j];
+        unsigned slot = SlotAt(keys[i], S);
+        out[i] = leaves[RecordLeafIndex(leaves, idx[i], slot)] - 1;
+      }
       for (int d = S; na > 0; d += 6) {
         size_t still = 0, nended = 0;
         for (size_t j = 0; j < na; ++j) {
           size_t i = active[j];
           const Node& nd = nodes[idx[i]];
-          // Key left-aligned in 64 bits, so bits past its end read as zero.
-          unsigned slot = static_cast<unsigned>(((uint64_t{keys[i]} << (64 - W)) << d) >> 58);
+          unsigned slot = SlotAt(keys[i], d);
           uint32_t is_child = static_cast<uint32_t>(nd.vector >> slot) & 1;
           uint32_t child =
               nd.base_child + static_cast<uint32_t>(std::popcount(LowBits(nd.vector, slot)));
@@ -295,47 +340,6 @@ class Poptrie {
 #else
     return count >= 64 ? v : v & ((uint64_t{1} << count) - 1);
 #endif
-  }
-
-  void LookupBurstScalar(const Key* keys, NextHop* out, size_t n) const {
-    const Root* r = root_.load(std::memory_order_acquire);
-    const Node* nodes = r->nodes;
-    const uint32_t* leaves = r->leaves;
-    while (n > 0) {
-      size_t m = n < kLanes ? n : kLanes;
-      uint32_t idx[kLanes];
-      uint8_t active[kLanes];
-      size_t na = 0;
-      for (size_t i = 0; i < m; ++i) {
-        uint32_t e = __atomic_load_n(&r->direct[DirectIndex(keys[i])], __ATOMIC_ACQUIRE);
-        out[i] = e - 1;
-        idx[i] = e & ~kNodeFlag;
-        active[na] = static_cast<uint8_t>(i);
-        na += e >> 31;
-      }
-      for (int d = S; na > 0; d += 6) {
-        size_t still = 0;
-        for (size_t j = 0; j < na; ++j) {
-          size_t i = active[j];
-          const Node& nd = nodes[idx[i]];
-          unsigned slot = Bits6(keys[i], d);
-          uint64_t bit = uint64_t{1} << slot;
-          uint32_t is_child = static_cast<uint32_t>(nd.vector >> slot) & 1;
-          uint32_t leaf_pos = nd.base_leaf +
-                              static_cast<uint32_t>(std::popcount(nd.leafvec & ((bit << 1) - 1))) -
-                              1;
-          // A child slot may sit in a node without leaves: read leaf 0 instead.
-          out[i] = leaves[is_child ? 0 : leaf_pos] - 1;
-          idx[i] = nd.base_child + static_cast<uint32_t>(std::popcount(nd.vector & (bit - 1)));
-          active[still] = static_cast<uint8_t>(i);
-          still += is_child;
-        }
-        na = still;
-      }
-      keys += m;
-      out += m;
-      n -= m;
-    }
   }
 
   // ---------------------------------------------------------------- writer
@@ -425,6 +429,7 @@ class Poptrie {
     for (size_t i = 0; i < 65; ++i) {
       b += (pool_.node_free[i].capacity() + pool_.leaf_free[i].capacity()) * sizeof(uint32_t);
     }
+    for (const auto& fl : pool_.record_free) b += fl.capacity() * sizeof(uint32_t);
     b += limbo_.capacity() * sizeof(Limbo);
     return b + store_.bytes();
   }
@@ -457,6 +462,8 @@ class Poptrie {
       nodes += pool_.node_free[len].size() * len;
       leaves += pool_.leaf_free[len].size() * len;
     }
+    leaves +=
+        pool_.record_free[0].size() * kSmallRecord + pool_.record_free[1].size() * kLargeRecord;
     return nodes * sizeof(Node) + leaves * sizeof(uint32_t);
   }
   size_t pool_bytes() const {
@@ -483,7 +490,7 @@ class Poptrie {
   static constexpr uint32_t kUnknownLeaf = ~uint32_t{0};
   static constexpr size_t kInitialNodes = 1024;
   static constexpr size_t kInitialLeaves = 4096;
-  enum Kind : uint8_t { kNodes, kLeaves, kRootMem };
+  enum Kind : uint8_t { kNodes, kLeaves, kRecord, kRootMem };
 
   struct Route {
     Key addr;
@@ -507,7 +514,8 @@ class Poptrie {
     size_t leaf_top = 1;
     std::vector<uint32_t> node_free[65];  // free runs by length
     std::vector<uint32_t> leaf_free[65];
-    std::vector<uint32_t> node_default;  // per node: the answer before its slots
+    std::vector<uint32_t> record_free[2];  // kSmallRecord, kLargeRecord words
+    std::vector<uint32_t> node_default;    // per node: the answer before its slots
   };
 
   // ---- memory
@@ -527,7 +535,7 @@ class Poptrie {
     return (size_t{1} << S) * sizeof(uint32_t) + nodes * sizeof(Node) + leaves * sizeof(uint32_t);
   }
   Root* NewRoot(size_t nodes, size_t leaves) {
-    if (nodes >= kNodeFlag || leaves >= kNodeFlag) return nullptr;
+    if (nodes > kIndexMask || leaves > kIndexMask) return nullptr;
     Root* r = new (std::nothrow) Root{};
     if (!r) return nullptr;
     r->direct = static_cast<uint32_t*>(RawAlloc((size_t{1} << S) * sizeof(uint32_t)));
@@ -576,41 +584,40 @@ class Poptrie {
     return true;
   }
 
-  std::optional<uint32_t> AllocNodes(size_t n) {
-    auto& fl = pool_.node_free[n];
-    uint32_t idx;
-    if (!fl.empty()) {
-      idx = fl.back();
-      fl.pop_back();
-    } else {
-      if (pool_.node_top + n > pool_.root->node_cap) {
-        size_t cap = pool_.root->node_cap;
-        if (!Regrow(cap + cap / 2 + n, pool_.root->leaf_cap)) return std::nullopt;
-      }
-      idx = static_cast<uint32_t>(pool_.node_top);
-      pool_.node_top += n;
-      if (pool_.node_default.size() < pool_.node_top) {
-        pool_.node_default.resize(pool_.root->node_cap);
-      }
-    }
-    op_allocs_.push_back(Limbo{0, 0, kNodes, idx, static_cast<uint32_t>(n), nullptr});
-    return idx;
+  std::vector<uint32_t>& FreeList(Kind kind, size_t n) {
+    if (kind == kNodes) return pool_.node_free[n];
+    if (kind == kLeaves) return pool_.leaf_free[n];
+    return pool_.record_free[n == kLargeRecord];
   }
-  std::optional<uint32_t> AllocLeaves(size_t n) {
-    auto& fl = pool_.leaf_free[n];
+  // A run of n nodes, n leaves or one n-word record (aligned to n words, so
+  // it never straddles a cache line): a free run of that kind and length, or
+  // fresh space at the pool's top (growing the pool if needed).
+  std::optional<uint32_t> AllocRun(Kind kind, size_t n) {
+    auto& fl = FreeList(kind, n);
     uint32_t idx;
     if (!fl.empty()) {
       idx = fl.back();
       fl.pop_back();
     } else {
-      if (pool_.leaf_top + n > pool_.root->leaf_cap) {
-        size_t cap = pool_.root->leaf_cap;
-        if (!Regrow(pool_.root->node_cap, cap + cap / 2 + n)) return std::nullopt;
+      bool nodes = kind == kNodes;
+      size_t& top = nodes ? pool_.node_top : pool_.leaf_top;
+      size_t pad = kind == kRecord ? (n - top % n) % n : 0;
+      size_t cap = nodes ? pool_.root->node_cap : pool_.root->leaf_cap;
+      if (top + pad + n > cap) {
+        size_t grown = cap + cap / 2 + pad + n;
+        if (!Regrow(nodes ? grown : pool_.root->node_cap, nodes ? pool_.root->leaf_cap : grown)) {
+          return std::nullopt;
+        }
       }
-      idx = static_cast<uint32_t>(pool_.leaf_top);
-      pool_.leaf_top += n;
+      if (pad) {  // the gap before an aligned record serves leaf runs
+        pool_.leaf_free[pad].push_back(static_cast<uint32_t>(top));
+        top += pad;
+      }
+      idx = static_cast<uint32_t>(top);
+      top += n;
+      if (nodes && pool_.node_default.size() < top) pool_.node_default.resize(pool_.root->node_cap);
     }
-    op_allocs_.push_back(Limbo{0, 0, kLeaves, idx, static_cast<uint32_t>(n), nullptr});
+    op_allocs_.push_back(Limbo{0, 0, kind, idx, static_cast<uint32_t>(n), nullptr});
     return idx;
   }
   void RetireRun(Kind kind, uint32_t idx, size_t n) {
@@ -629,7 +636,7 @@ class Poptrie {
     if (l.kind == kRootMem) {
       FreeRoot(l.root);
     } else if (l.generation == generation_) {
-      (l.kind == kNodes ? pool_.node_free : pool_.leaf_free)[l.n].push_back(l.idx);
+      FreeList(l.kind, l.n).push_back(l.idx);
     }
   }
   void CommitOp() {
@@ -649,9 +656,7 @@ class Poptrie {
   }
   // Nothing of this operation was published: its runs go straight back.
   void AbortOp() {
-    for (const Limbo& l : op_allocs_) {
-      (l.kind == kNodes ? pool_.node_free : pool_.leaf_free)[l.n].push_back(l.idx);
-    }
+    for (const Limbo& l : op_allocs_) FreeList(l.kind, l.n).push_back(l.idx);
     op_allocs_.clear();
     // Grown roots were published (same content); keep their old copies in limbo.
     std::vector<Limbo> keep;
@@ -667,7 +672,7 @@ class Poptrie {
     for (int l = static_cast<int>(max_len); l >= 0; --l) {
       unsigned len = static_cast<unsigned>(l);
       if (store_.count_of_len(len) == 0) continue;
-      if (const auto* e = store_.Find(Mask(addr, len), len)) return Traits::NhOf(*e) + 1;
+      if (const auto e = store_.Find(Mask(addr, len), len)) return Traits::NhOf(*e) + 1;
     }
     return 0;
   }
@@ -705,12 +710,12 @@ class Poptrie {
     size_t nchild = static_cast<size_t>(std::popcount(vec));
     uint32_t cbase = 0, lbase = 0;
     if (nchild) {
-      auto a = AllocNodes(nchild);
+      auto a = AllocRun(kNodes, nchild);
       if (!a) return false;
       cbase = *a;
     }
     if (nleaf) {
-      auto a = AllocLeaves(nleaf);
+      auto a = AllocRun(kLeaves, nleaf);
       if (!a) return false;
       lbase = *a;
       std::memcpy(&pool_.root->leaves[lbase], leafvals, nleaf * sizeof(uint32_t));
@@ -729,31 +734,108 @@ class Poptrie {
     return base | (static_cast<Key>(slot) << (W - d - 6));
   }
 
-  // Builds the subtree for (base, d) from `r` (sorted, in range; entries with
-  // len <= d are skipped) into node `dest`.
-  bool BuildInto(uint32_t dest, const Route* r, size_t n, Key base, unsigned d, uint32_t def) {
+  // The 64 slots of the node at depth d over `r` (sorted, in range; entries
+  // with len <= d are skipped): leaf values, child set, each child's routes.
+  struct Slots {
     uint32_t val[64];
     uint32_t cb[64] = {}, ce[64] = {};
-    std::fill(val, val + 64, def);
     uint64_t vec = 0;
+  };
+  static void FillSlots(const Route* r, size_t n, unsigned d, uint32_t def, Slots* sl) {
+    std::fill(sl->val, sl->val + 64, def);
     for (size_t i = 0; i < n; ++i) {
       unsigned len = r[i].len;
       if (len <= d) continue;
       unsigned s = Bits6(r[i].addr, static_cast<int>(d));
       if (len <= d + 6) {
         unsigned span = 1u << (d + 6 - len);
-        std::fill(val + s, val + s + span, r[i].nh + 1);
+        std::fill(sl->val + s, sl->val + s + span, r[i].nh + 1);
       } else {
-        if (!(vec >> s & 1)) {
-          vec |= uint64_t{1} << s;
-          cb[s] = static_cast<uint32_t>(i);
+        if (!(sl->vec >> s & 1)) {
+          sl->vec |= uint64_t{1} << s;
+          sl->cb[s] = static_cast<uint32_t>(i);
         }
-        ce[s] = static_cast<uint32_t>(i + 1);
+        sl->ce[s] = static_cast<uint32_t>(i + 1);
       }
     }
-    return EmitNode(dest, vec, val, def, [&](unsigned s, uint32_t cdest) {
-      return BuildInto(cdest, r + cb[s], ce[s] - cb[s], ChildBase(base, d, s), d + 6, val[s]);
+  }
+  bool EmitSlots(uint32_t dest, const Route* r, const Slots& sl, Key base, unsigned d,
+                 uint32_t def) {
+    return EmitNode(dest, sl.vec, sl.val, def, [&](unsigned s, uint32_t cdest) {
+      return BuildInto(cdest, r + sl.cb[s], sl.ce[s] - sl.cb[s], ChildBase(base, d, s), d + 6,
+                       sl.val[s]);
     });
+  }
+  // Builds the subtree for (base, d) from `r` into node `dest`.
+  bool BuildInto(uint32_t dest, const Route* r, size_t n, Key base, unsigned d, uint32_t def) {
+    Slots sl;
+    FillSlots(r, n, d, def, &sl);
+    return EmitSlots(dest, r, sl, base, d, def);
+  }
+
+  // ---- chunks: what a direct entry points at (a node, or a leaf record)
+  static bool IsSubtree(uint32_t e) {
+    return (e & (kNodeFlag | kRecordFlag)) != 0;
+  }
+  static size_t RecordWords(size_t runs) {
+    return runs + kRecordHeader <= kSmallRecord ? kSmallRecord : kLargeRecord;
+  }
+  uint64_t RecordLeafvec(uint32_t rec) const {
+    uint64_t lv;
+    std::memcpy(&lv, &pool_.root->leaves[rec], sizeof(lv));
+    return lv;
+  }
+  // The answer for the chunk's addresses no longer route covers.
+  uint32_t ChunkDefault(uint32_t e) const {
+    if (e & kNodeFlag) return pool_.node_default[e & kIndexMask];
+    if (e & kRecordFlag) return pool_.root->leaves[(e & kIndexMask) + 2];
+    return e;
+  }
+  void RetireChunk(uint32_t e) {
+    uint32_t idx = e & kIndexMask;
+    if (e & kNodeFlag) {
+      RetireRun(kNodes, idx, 1);
+      RetireBelow(idx);
+    } else if (e & kRecordFlag) {
+      RetireRun(kRecord, idx, RecordWords(static_cast<size_t>(std::popcount(RecordLeafvec(idx)))));
+    }
+  }
+  // A record for a childless node's leaves, if they fit one.
+  std::optional<uint32_t> MakeRecord(uint64_t leafvec, const uint32_t* runs, uint32_t def) {
+    size_t n = static_cast<size_t>(std::popcount(leafvec));
+    auto rec = AllocRun(kRecord, RecordWords(n));
+    if (!rec) return std::nullopt;
+    uint32_t* w = &pool_.root->leaves[*rec];
+    std::memcpy(w, &leafvec, sizeof(leafvec));
+    w[2] = def;
+    std::memcpy(w + kRecordHeader, runs, n * sizeof(uint32_t));
+    return *rec | kRecordFlag;
+  }
+  // Builds chunk (base) from its routes longer than S; returns its direct
+  // entry (node or record).
+  std::optional<uint32_t> BuildChunk(const Route* r, size_t n, Key base, uint32_t def) {
+    Slots sl;
+    FillSlots(r, n, S, def, &sl);
+    if (kRecords && sl.vec == 0) {
+      uint64_t leafvec = 0;
+      uint32_t runs[64];
+      size_t nrun = 0;
+      for (unsigned s = 0; s < 64; ++s) {
+        if (s == 0 || sl.val[s] != sl.val[s - 1]) {
+          leafvec |= uint64_t{1} << s;
+          runs[nrun++] = sl.val[s];
+        }
+      }
+      if (nrun + kRecordHeader <= kLargeRecord) return MakeRecord(leafvec, runs, def);
+    }
+    auto root = AllocRun(kNodes, 1);
+    if (!root || !EmitSlots(*root, r, sl, base, S, def)) return std::nullopt;
+    return *root | kNodeFlag;
+  }
+  std::optional<uint32_t> BuildChunkFromStore(size_t c, uint32_t def) {
+    std::vector<Route> routes;
+    CollectLonger(ChunkBase(c), S, &routes);
+    return BuildChunk(routes.data(), routes.size(), ChunkBase(c), def);
   }
   bool BuildFromStore(uint32_t dest, Key base, unsigned d, uint32_t def) {
     std::vector<Route> routes;
@@ -773,7 +855,7 @@ class Poptrie {
     if (L > d + 6 && (on.vector >> sp & 1) &&
         (inserted || HasLonger(ChildBase(base, d, sp), d + 6))) {
       size_t nchild = static_cast<size_t>(std::popcount(on.vector));
-      auto run = AllocNodes(nchild);
+      auto run = AllocRun(kNodes, nchild);
       if (!run) return false;
       uint32_t rank = static_cast<uint32_t>(std::popcount(on.vector & ((uint64_t{1} << sp) - 1)));
       for (uint32_t j = 0; j < nchild; ++j) {
@@ -816,7 +898,7 @@ class Poptrie {
         x = def;
         for (unsigned l = L; l-- > d + 1;) {
           if (store_.count_of_len(l) == 0) continue;
-          if (const auto* e = store_.Find(Mask(pa, l), l)) {
+          if (const auto e = store_.Find(Mask(pa, l), l)) {
             x = Traits::NhOf(*e) + 1;
             break;
           }
@@ -912,44 +994,61 @@ class Poptrie {
       for (size_t i = 0; i < cnt; ++i) {
         size_t c = c0 + i;
         uint32_t e = DirectAt(c);
-        if (!(e & kNodeFlag)) {
+        if (!IsSubtree(e)) {
           if (e != nd[i]) publish.emplace_back(c, nd[i]);
           continue;
         }
-        uint32_t old = e & ~kNodeFlag;
-        if (pool_.node_default[old] == nd[i]) continue;
-        auto root = AllocNodes(1);
-        if (!root || !BuildFromStore(*root, ChunkBase(c), S, nd[i])) return false;
-        RetireRun(kNodes, old, 1);
-        RetireBelow(old);
-        publish.emplace_back(c, *root | kNodeFlag);
+        if (ChunkDefault(e) == nd[i]) continue;
+        auto fresh = BuildChunkFromStore(c, nd[i]);
+        if (!fresh) return false;
+        RetireChunk(e);
+        publish.emplace_back(c, *fresh);
       }
       for (auto [c, v] : publish) Publish(c, v);
       return true;
     }
     size_t c = DirectIndex(pa);
     uint32_t e = DirectAt(c);
-    if (!(e & kNodeFlag)) {
+    if (!IsSubtree(e)) {
       if (!HasLonger(ChunkBase(c), S)) return true;  // cannot happen: L > S is in the chunk
-      auto root = AllocNodes(1);
-      if (!root || !BuildFromStore(*root, ChunkBase(c), S, e)) return false;
-      Publish(c, *root | kNodeFlag);
+      auto fresh = BuildChunkFromStore(c, e);
+      if (!fresh) return false;
+      Publish(c, *fresh);
       return true;
     }
-    uint32_t old = e & ~kNodeFlag;
     if (!inserted && !HasLonger(ChunkBase(c), S)) {
-      RetireRun(kNodes, old, 1);
-      RetireBelow(old);
-      Publish(c, pool_.node_default[old]);
+      RetireChunk(e);
+      Publish(c, ChunkDefault(e));
       return true;
     }
-    auto root = AllocNodes(1);
+    if (e & kRecordFlag) {  // a few short routes: rebuilding is as cheap as editing
+      auto fresh = BuildChunkFromStore(c, ChunkDefault(e));
+      if (!fresh) return false;
+      RetireChunk(e);
+      Publish(c, *fresh);
+      return true;
+    }
+    uint32_t old = e & kIndexMask;
+    auto root = AllocRun(kNodes, 1);
     if (!root) return false;
-    if (!UpdateNode(old, *root, ChunkBase(c), S, pool_.node_default[old], pa, L, x, inserted)) {
-      return false;
+    uint32_t def = pool_.node_default[old];
+    if (!UpdateNode(old, *root, ChunkBase(c), S, def, pa, L, x, inserted)) return false;
+    uint32_t fresh = *root | kNodeFlag;
+    const Node nn = pool_.root->nodes[*root];
+    size_t runs = static_cast<size_t>(std::popcount(nn.leafvec));
+    if (kRecords && nn.vector == 0 && runs + kRecordHeader <= kLargeRecord) {
+      // The change left the chunk childless: its leaves fit a record. The
+      // node was never published, but retiring it is simplest and safe.
+      uint32_t leaves[64];  // copied: allocating the record may move the pool
+      std::memcpy(leaves, &pool_.root->leaves[nn.base_leaf], runs * sizeof(uint32_t));
+      auto rec = MakeRecord(nn.leafvec, leaves, def);
+      if (!rec) return false;
+      RetireRun(kNodes, *root, 1);
+      RetireRun(kLeaves, nn.base_leaf, runs);
+      fresh = *rec;
     }
     RetireRun(kNodes, old, 1);
-    Publish(c, *root | kNodeFlag);
+    Publish(c, fresh);
     return true;
   }
 
@@ -977,12 +1076,9 @@ class Poptrie {
       size_t c = DirectIndex(routes[i].addr);
       size_t j = i;
       while (j < routes.size() && DirectIndex(routes[j].addr) == c) ++j;
-      auto root = AllocNodes(1);
-      if (!root) return false;
-      if (!BuildInto(*root, &routes[i], j - i, ChunkBase(c), S, pool_.root->direct[c])) {
-        return false;
-      }
-      pool_.root->direct[c] = *root | kNodeFlag;
+      auto entry = BuildChunk(&routes[i], j - i, ChunkBase(c), pool_.root->direct[c]);
+      if (!entry) return false;
+      pool_.root->direct[c] = *entry;
       i = j;
     }
     return true;

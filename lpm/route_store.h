@@ -3,15 +3,17 @@
 // what removals, rebuilds, Find and ForEach consult.
 //
 // Routes live in small sorted blocks (a one-level B-tree): inserting or
-// removing moves at most one block's entries, and a packed entry costs 8
-// bytes (IPv4) or 20 bytes (IPv6) — a full table fits in a few MiB, unlike a
-// node-per-route map.
+// removing moves at most one block's entries. Every entry of a block shares
+// its group (IPv4: the top 8 address bits), which the block holds once, so a
+// stored entry costs 7 bytes (IPv4) or 20 bytes (IPv6) — a full table fits
+// in a few MiB, unlike a node-per-route map.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace edgefwd::lpm::internal {
@@ -20,7 +22,10 @@ namespace edgefwd::lpm::internal {
 // static Packed Pack(Key addr, unsigned len, uint32_t nh),
 // static Key AddrOf(const Packed&), static unsigned LenOf(const Packed&),
 // static uint32_t NhOf(const Packed&), static void SetNh(Packed*, uint32_t),
-// static bool Less(const Packed&, const Packed&)  (by address, then length).
+// static bool Less(const Packed&, const Packed&)  (by address, then length),
+// Stored (trivially copyable), static uint32_t GroupOf(const Packed&) (equal
+// for a contiguous range of the order), static Stored Compress(const Packed&),
+// static Packed Expand(const Stored&, uint32_t group).
 template <class Traits>
 class RouteStore {
  public:
@@ -54,11 +59,13 @@ class RouteStore {
     if (sorted.empty()) return;
     blocks_.clear();
     firsts_.clear();
-    for (size_t i = 0; i < sorted.size(); i += kBulkFill) {
+    for (size_t i = 0; i < sorted.size();) {
       auto b = std::make_unique<Block>();
-      b->n = std::min(kBulkFill, sorted.size() - i);
-      std::memcpy(b->e, &sorted[i], b->n * sizeof(Packed));
-      firsts_.push_back(b->e[0]);
+      b->group = Traits::GroupOf(sorted[i]);
+      firsts_.push_back(sorted[i]);
+      while (i < sorted.size() && b->n < kBulkFill && Traits::GroupOf(sorted[i]) == b->group) {
+        b->e[b->n++] = Traits::Compress(sorted[i++]);
+      }
       blocks_.push_back(std::move(b));
     }
     size_ = sorted.size();
@@ -71,25 +78,32 @@ class RouteStore {
     size_t b = it == firsts_.begin() ? 0 : static_cast<size_t>(it - firsts_.begin()) - 1;
     const Block& blk = *blocks_[b];
     size_t i =
-        static_cast<size_t>(std::lower_bound(blk.e, blk.e + blk.n, probe, Traits::Less) - blk.e);
+        static_cast<size_t>(std::lower_bound(blk.e, blk.e + blk.n, probe,
+                                             [&blk](const Stored& e, const Packed& x) {
+                                               return Traits::Less(Traits::Expand(e, blk.group), x);
+                                             }) -
+                            blk.e);
     Pos p{b, i};
     Normalize(&p);
     return p;
   }
   bool AtEnd(const Pos& p) const { return p.block >= blocks_.size(); }
-  const Packed& At(const Pos& p) const { return blocks_[p.block]->e[p.index]; }
+  Packed At(const Pos& p) const {
+    const Block& b = *blocks_[p.block];
+    return Traits::Expand(b.e[p.index], b.group);
+  }
   void Next(Pos* p) const {
     ++p->index;
     Normalize(p);
   }
 
-  const Packed* Find(Key addr, unsigned len) const {
+  std::optional<Packed> Find(Key addr, unsigned len) const {
     Packed probe = Traits::Pack(addr, len, 0);
     Pos p = LowerBound(probe);
-    if (AtEnd(p)) return nullptr;
-    const Packed& e = At(p);
-    if (Traits::Less(probe, e)) return nullptr;
-    return &e;
+    if (AtEnd(p)) return std::nullopt;
+    Packed e = At(p);
+    if (Traits::Less(probe, e)) return std::nullopt;
+    return e;
   }
 
   // Inserts or replaces; returns true (and the old next hop) if it existed.
@@ -97,14 +111,34 @@ class RouteStore {
     Packed entry = Traits::Pack(addr, len, nh);
     Pos p = LowerBound(entry);
     if (!AtEnd(p) && !Traits::Less(entry, At(p))) {
-      Packed& e = blocks_[p.block]->e[p.index];
+      Block& b = *blocks_[p.block];
+      Packed e = Traits::Expand(b.e[p.index], b.group);
       *old_nh = Traits::NhOf(e);
       Traits::SetNh(&e, nh);
+      b.e[p.index] = Traits::Compress(e);
+      if (p.index == 0) firsts_[p.block] = e;
       return true;
     }
     if (AtEnd(p)) {  // after the last entry: append to the last block
       p.block = blocks_.size() - 1;
       p.index = blocks_[p.block]->n;
+    }
+    // At the start of a block, the entry may belong to the previous block's
+    // group instead, or to neither (a block of its own).
+    const uint32_t group = Traits::GroupOf(entry);
+    if (p.index == 0 && p.block > 0 && blocks_[p.block - 1]->group == group) {
+      --p.block;
+      p.index = blocks_[p.block]->n;
+    }
+    if (blocks_[p.block]->n == 0) {
+      blocks_[p.block]->group = group;
+    } else if (blocks_[p.block]->group != group) {
+      auto fresh = std::make_unique<Block>();
+      fresh->group = group;
+      size_t at = p.index == 0 ? p.block : p.block + 1;
+      blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(at), std::move(fresh));
+      firsts_.insert(firsts_.begin() + static_cast<ptrdiff_t>(at), entry);
+      p = Pos{at, 0};
     }
     if (blocks_[p.block]->n == kBlockCap) {
       // Appending (sorted loads) starts a fresh block instead of leaving
@@ -116,8 +150,8 @@ class RouteStore {
       }
     }
     Block& blk = *blocks_[p.block];
-    std::memmove(&blk.e[p.index + 1], &blk.e[p.index], (blk.n - p.index) * sizeof(Packed));
-    blk.e[p.index] = entry;
+    std::memmove(&blk.e[p.index + 1], &blk.e[p.index], (blk.n - p.index) * sizeof(Stored));
+    blk.e[p.index] = Traits::Compress(entry);
     ++blk.n;
     if (p.index == 0) firsts_[p.block] = entry;
     ++size_;
@@ -131,8 +165,8 @@ class RouteStore {
     Pos p = LowerBound(probe);
     if (AtEnd(p) || Traits::Less(probe, At(p))) return false;
     Block& blk = *blocks_[p.block];
-    *old_nh = Traits::NhOf(blk.e[p.index]);
-    std::memmove(&blk.e[p.index], &blk.e[p.index + 1], (blk.n - p.index - 1) * sizeof(Packed));
+    *old_nh = Traits::NhOf(At(p));
+    std::memmove(&blk.e[p.index], &blk.e[p.index + 1], (blk.n - p.index - 1) * sizeof(Stored));
     --blk.n;
     --size_;
     --len_count_[len];
@@ -140,7 +174,7 @@ class RouteStore {
       blocks_.erase(blocks_.begin() + static_cast<ptrdiff_t>(p.block));
       firsts_.erase(firsts_.begin() + static_cast<ptrdiff_t>(p.block));
     } else if (p.index == 0 && blk.n > 0) {
-      firsts_[p.block] = blk.e[0];
+      firsts_[p.block] = At(Pos{p.block, 0});
     }
     return true;
   }
@@ -151,9 +185,11 @@ class RouteStore {
   }
 
  private:
+  using Stored = typename Traits::Stored;
   struct Block {
-    size_t n = 0;
-    Packed e[kBlockCap];
+    uint32_t n = 0;
+    uint32_t group = 0;
+    Stored e[kBlockCap];
   };
 
   void Normalize(Pos* p) const {
@@ -166,12 +202,13 @@ class RouteStore {
   void Split(size_t b, size_t keep) {
     auto fresh = std::make_unique<Block>();
     Block& old = *blocks_[b];
-    fresh->n = old.n - keep;
-    std::memcpy(fresh->e, &old.e[keep], fresh->n * sizeof(Packed));
-    old.n = keep;
+    fresh->n = static_cast<uint32_t>(old.n - keep);
+    fresh->group = old.group;
+    std::memcpy(fresh->e, &old.e[keep], fresh->n * sizeof(Stored));
+    old.n = static_cast<uint32_t>(keep);
     // An empty fresh block gets its first entry right after the split.
     firsts_.insert(firsts_.begin() + static_cast<ptrdiff_t>(b + 1),
-                   fresh->n ? fresh->e[0] : Packed{});
+                   fresh->n ? Traits::Expand(fresh->e[0], fresh->group) : Packed{});
     blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b + 1), std::move(fresh));
   }
 

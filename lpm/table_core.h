@@ -51,7 +51,7 @@ class TableCore {
       if (upsert && c.next_hop > kMaxNextHop) return LpmError::kInvalidNextHop;
       Key k = Trie::Mask(Traits::KeyOf(c.prefix.addr), c.prefix.len);
       auto [it, fresh] = present.try_emplace(HashKey(k, c.prefix.len), false);
-      if (fresh) it->second = trie_.store().Find(k, c.prefix.len) != nullptr;
+      if (fresh) it->second = trie_.store().Find(k, c.prefix.len).has_value();
       if (upsert) {
         if (!it->second) ++count;
         it->second = true;
@@ -70,7 +70,7 @@ class TableCore {
     for (size_t i = 0; i < changes.size(); ++i) {
       const Change& c = changes[i];
       Key k = Trie::Mask(Traits::KeyOf(c.prefix.addr), c.prefix.len);
-      const auto* e = trie_.store().Find(k, c.prefix.len);
+      const auto e = trie_.store().Find(k, c.prefix.len);
       std::optional<NextHop> old;
       if (e) old = Traits::NhOf(*e);
       bool upsert = c.op == Change::Op::kUpsert;
@@ -175,7 +175,7 @@ class TableCore {
 
   std::optional<NextHop> Find(const Prefix& p) const {
     if (p.len > W) return std::nullopt;
-    const auto* e = trie_.store().Find(Trie::Mask(Traits::KeyOf(p.addr), p.len), p.len);
+    const auto e = trie_.store().Find(Trie::Mask(Traits::KeyOf(p.addr), p.len), p.len);
     if (!e) return std::nullopt;
     return Traits::NhOf(*e);
   }
@@ -185,7 +185,7 @@ class TableCore {
       unsigned len = static_cast<unsigned>(l);
       if (trie_.store().count_of_len(len) == 0) continue;
       Key m = Trie::Mask(a, len);
-      if (const auto* e = trie_.store().Find(m, len)) {
+      if (const auto e = trie_.store().Find(m, len)) {
         return std::pair{Prefix{Traits::AddressOf(m), static_cast<uint8_t>(len)}, Traits::NhOf(*e)};
       }
     }

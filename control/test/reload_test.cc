@@ -1,8 +1,11 @@
 // Reload: a re-read config is applied as a difference; a bad one changes
 // nothing.
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "control/test/fixture.h"
+#include "control/test/socket_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -133,6 +136,78 @@ TEST_F(ReloadTest, RemovedFileWithdrawsItsRoutes) {
   ASSERT_TRUE(cp_->Reload().ok());
   EXPECT_EQ(cp_->route_count(), 0u);
   EXPECT_EQ(fib_.One("10.1.1.1"), "none");
+}
+
+// `reload` through the socket, with the control loop on its own thread (as in
+// the daemon) and one worker registered with the QSBR domain. The reload
+// drops peer-y (neighbour, adjacency and path): its reply may only go out
+// once the worker has passed a quiescent state, and waiting for that must
+// not block other clients.
+class ReloadSocketTest : public ReloadTest {
+ protected:
+  void SetUp() override {
+    ReloadTest::SetUp();
+    worker_ = fib_.qsbr.RegisterReader();
+    fib_.qsbr.Quiescent(worker_);  // online: mid-burst from here on
+    next_ = spec_;
+    std::erase_if(next_.neighbors, [](const NeighborSpec& n) { return n.name == "peer-y"; });
+    testing::WriteTempFile("reload_" + std::to_string(::getpid()) + ".routes",
+                           "0.0.0.0/0 transit-a\n10.0.0.0/8 peer-x\n");
+    ASSERT_TRUE(cp_->StartSocket().ok());
+    loop_ = std::thread([this] {
+      while (!stop_.load()) cp_->Poll(20);
+    });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (loop_.joinable()) loop_.join();
+    fib_.qsbr.UnregisterReader(worker_);
+  }
+  lpm::QsbrDomain::ReaderId worker_ = 0;
+  std::thread loop_;
+  std::atomic<bool> stop_{false};
+};
+
+TEST_F(ReloadSocketTest, ReplyWaitsForTheWorkersWithoutBlockingOthers) {
+  EXPECT_EQ(fib_.One("20.1.1.1"), "peer-y");
+  const int fd = testing::Connect(spec_.socket_path);
+  ASSERT_GE(fd, 0);
+  testing::SendAll(fd, "v1 reload\n");
+  // Applied at once (nothing routes to peer-y any more) ...
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (fib_.One("20.1.1.1") != "transit-a" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(fib_.One("20.1.1.1"), "transit-a");
+  // ... but not acknowledged while the worker may still hold peer-y's path.
+  EXPECT_FALSE(testing::ReadReply(fd, 300).done())
+      << "reload replied before the worker passed a quiescent state";
+  // The control thread keeps serving other clients meanwhile.
+  const int other = testing::Connect(spec_.socket_path);
+  ASSERT_GE(other, 0);
+  testing::SendAll(other, "v1 route show\n");
+  ResponseReader shown = testing::ReadReply(other, 2000);
+  EXPECT_TRUE(shown.done() && shown.ok()) << shown.error();
+  ::close(other);
+  // The worker's next quiescent state releases the reply.
+  fib_.qsbr.Quiescent(worker_);
+  ResponseReader reply = testing::ReadReply(fd, 2000);
+  ASSERT_TRUE(reply.done());
+  EXPECT_TRUE(reply.ok()) << reply.error();
+  EXPECT_THAT(reply.body(), HasSubstr("reloaded"));
+  ::close(fd);
+}
+
+TEST_F(ReloadSocketTest, StalledWorkerGivesAnErrorAfterTheGraceTimeout) {
+  const int fd = testing::Connect(spec_.socket_path);
+  ASSERT_GE(fd, 0);
+  testing::SendAll(fd, "v1 reload\n");
+  ResponseReader reply = testing::ReadReply(fd, 5000);
+  ASSERT_TRUE(reply.done());
+  EXPECT_FALSE(reply.ok());
+  EXPECT_THAT(reply.error(), HasSubstr("reload: applied, but a worker has not passed"));
+  EXPECT_EQ(fib_.One("20.1.1.1"), "transit-a");  // the change stands
+  ::close(fd);
 }
 
 }  // namespace

@@ -109,6 +109,50 @@ TEST_F(RibTest, BatchIsAllOrNothing) {
   EXPECT_EQ(fib_.One("10.0.0.1"), "none");
 }
 
+// Start-up loading straight from the files: egress names resolved per line
+// (runs of the same name, then a change), errors naming file and line, and a
+// bad line in a later file leaving nothing loaded from the earlier ones.
+TEST(RibLoadTest, RouteFilesLoadWholeOrNotAtAll) {
+  const std::string tag = std::to_string(::getpid());
+  const std::string good = testing::WriteTempFile("load_good_" + tag + ".routes",
+                                                  "0.0.0.0/0 transit-a\n"
+                                                  "10.0.0.0/8 peer-x\n"
+                                                  "11.0.0.0/8 peer-x\n"
+                                                  "12.0.0.0/8 cdn-1\n"
+                                                  "2001:db8::/32 transit-ecmp\n");
+  const std::string unknown = testing::WriteTempFile("load_unknown_" + tag + ".routes",
+                                                     "20.0.0.0/8 peer-y\n\n"
+                                                     "21.0.0.0/8 nobody\n");
+  const std::string malformed = testing::WriteTempFile("load_bad_" + tag + ".routes",
+                                                       "30.0.0.0/8 peer-y\n30.0.0.1/8 peer-y\n");
+  for (const auto& [second, error] :
+       {std::pair{unknown, unknown + ":3: egress: unknown neighbor or group 'nobody'"},
+        std::pair{malformed, malformed + ":2: prefix: '30.0.0.1/8' has host bits set"}}) {
+    TestFib fib;
+    ControlSpec spec = testing::StandardSpec();
+    spec.route_files = {good, second};
+    auto cp = ControlPlane::Create(spec, fib.fib());
+    ASSERT_TRUE(cp.ok()) << cp.status();
+    absl::Status s = (*cp)->LoadRouteFiles();
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message(), error);
+    EXPECT_EQ((*cp)->route_count(), 0u);
+    EXPECT_EQ(fib.One("10.0.0.1"), "none");
+  }
+  TestFib fib;
+  ControlSpec spec = testing::StandardSpec();
+  spec.route_files = {good};
+  auto cp = ControlPlane::Create(spec, fib.fib());
+  ASSERT_TRUE(cp.ok()) << cp.status();
+  ASSERT_TRUE((*cp)->LoadRouteFiles().ok());
+  EXPECT_EQ((*cp)->route_count(), 5u);
+  EXPECT_EQ(fib.One("10.0.0.1"), "peer-x");
+  EXPECT_EQ(fib.One("11.0.0.1"), "peer-x");
+  EXPECT_EQ(fib.One("12.0.0.1"), "cdn-1");
+  EXPECT_EQ(fib.One("13.0.0.1"), "transit-a");
+  EXPECT_EQ(fib.One("2001:db8::1"), "transit-a,transit-b");
+}
+
 TEST_F(RibTest, PrefixesWithTheSameChainShareOnePath) {
   std::vector<FileRoute> peer, transit;
   for (int i = 0; i < 1000; ++i) {
