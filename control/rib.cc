@@ -494,7 +494,7 @@ Rib::Memory Rib::MemoryUsage() const {
   auto spilled = [](const auto& map) {
     size_t bytes = 0;
     for (const auto& [p, e] : map) {
-      if (e.candidates.capacity() > kInlineCandidates) {
+      if (e.candidates.on_heap()) {
         bytes += e.candidates.capacity() * sizeof(Candidate);
       }
     }
