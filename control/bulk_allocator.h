@@ -25,7 +25,19 @@ namespace edgefwd::control {
 namespace bulk_internal {
 
 inline constexpr size_t kHugePage = size_t{2} << 20;
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer everything stays on the (instrumented) heap, so
+// overflows of the big containers are still caught.
+inline constexpr size_t kMinBulkBytes = ~size_t{0};
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr size_t kMinBulkBytes = ~size_t{0};
+#else
 inline constexpr size_t kMinBulkBytes = size_t{4} << 20;
+#endif
+#else
+inline constexpr size_t kMinBulkBytes = size_t{4} << 20;
+#endif
 
 // Bytes mapped for bulk blocks now (the heap's statistics do not see them).
 inline std::atomic<size_t> mapped_now{0};

@@ -148,7 +148,10 @@ size_t ControlSocket::deferred_count() const {
 void ControlSocket::Serve(Client& c) {
   if (c.deferred) {
     std::optional<std::string> reply = c.deferred();
-    if (!reply) return;  // still waiting; asked again next turn
+    if (!reply) {  // still waiting: asked again next turn, which comes soon
+      has_deferred_ = true;
+      return;
+    }
     c.out += *reply;
     c.deferred = nullptr;
     c.last_progress = Clock::now();

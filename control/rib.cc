@@ -207,7 +207,10 @@ absl::Status Rib::StageOne(const RouteChange& c, const P& p, PrefixMap<P, uint32
   auto [it, added] = index.try_emplace(p, static_cast<uint32_t>(staged.size()));
   if (added) {
     Staged<P> s{p, {}};
-    if (const RibEntry* cur = Find(p)) {
+    // An empty family (start-up load) has nothing to find: skip the probe,
+    // a cache miss per route into the freshly reserved table.
+    const RibEntry* cur = Map<P>().empty() ? nullptr : Find(p);
+    if (cur != nullptr) {
       s.entry = *cur;
       s.old_path = cur->path;
       s.old_in_fib = cur->in_fib;
@@ -491,7 +494,7 @@ Rib::Memory Rib::MemoryUsage() const {
   auto spilled = [](const auto& map) {
     size_t bytes = 0;
     for (const auto& [p, e] : map) {
-      if (e.candidates.capacity() > kInlineCandidates) {
+      if (e.candidates.on_heap()) {
         bytes += e.candidates.capacity() * sizeof(Candidate);
       }
     }

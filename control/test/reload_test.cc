@@ -154,12 +154,16 @@ class ReloadSocketTest : public ReloadTest {
     testing::WriteTempFile("reload_" + std::to_string(::getpid()) + ".routes",
                            "0.0.0.0/0 transit-a\n10.0.0.0/8 peer-x\n");
     ASSERT_TRUE(cp_->StartSocket().ok());
+    // No timeout: the loop sleeps until a client does something, so a
+    // deferred reply is only released promptly if the socket itself comes
+    // back for it (as it must: nothing else may happen for a long time).
     loop_ = std::thread([this] {
-      while (!stop_.load()) cp_->Poll(20);
+      while (!stop_.load()) cp_->Poll(-1);
     });
   }
   void TearDown() override {
     stop_ = true;
+    ::close(testing::Connect(spec_.socket_path));  // wakes the loop
     if (loop_.joinable()) loop_.join();
     fib_.qsbr.UnregisterReader(worker_);
   }
@@ -189,7 +193,9 @@ TEST_F(ReloadSocketTest, ReplyWaitsForTheWorkersWithoutBlockingOthers) {
   ResponseReader shown = testing::ReadReply(other, 2000);
   EXPECT_TRUE(shown.done() && shown.ok()) << shown.error();
   ::close(other);
-  // The worker's next quiescent state releases the reply.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the loop is idle again
+  // The worker's next quiescent state releases the reply (without any
+  // client activity to wake the loop).
   fib_.qsbr.Quiescent(worker_);
   ResponseReader reply = testing::ReadReply(fd, 2000);
   ASSERT_TRUE(reply.done());

@@ -109,6 +109,43 @@ TEST_F(RibTest, BatchIsAllOrNothing) {
   EXPECT_EQ(fib_.One("10.0.0.1"), "none");
 }
 
+// The per-prefix candidate list: one inline, more on the heap; copies are
+// deep, moves leave the source empty, erase keeps the order.
+TEST(CandidateListTest, InlineHeapCopyMoveErase) {
+  CandidateList l;
+  EXPECT_TRUE(l.empty());
+  l.push_back({1, 10});
+  EXPECT_FALSE(l.on_heap());
+  for (EgressId e = 11; e < 15; ++e) l.push_back({2, e});
+  ASSERT_EQ(l.size(), 5u);
+  EXPECT_TRUE(l.on_heap());
+  CandidateList copy = l;
+  l[0].egress = 99;  // the copy has its own storage
+  EXPECT_EQ(copy[0].egress, 10u);
+  copy.erase(std::remove_if(copy.begin(), copy.end(),
+                            [](const Candidate& c) { return c.egress % 2 == 1; }),
+             copy.end());
+  ASSERT_EQ(copy.size(), 3u);
+  EXPECT_EQ(copy[0].egress, 10u);
+  EXPECT_EQ(copy[1].egress, 12u);
+  EXPECT_EQ(copy[2].egress, 14u);
+  CandidateList moved = std::move(copy);
+  EXPECT_TRUE(copy.empty());  // NOLINT: a moved-from list is empty by contract
+  EXPECT_EQ(moved.size(), 3u);
+  CandidateList one;
+  one.push_back({3, 7});
+  moved = one;  // heap -> inline copy
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].egress, 7u);
+  one = std::move(l);
+  EXPECT_EQ(one.size(), 5u);
+  EXPECT_EQ(one[0].egress, 99u);
+  std::sort(one.begin(), one.end(),
+            [](const Candidate& a, const Candidate& b) { return a.egress < b.egress; });
+  EXPECT_EQ(one[0].egress, 11u);
+  EXPECT_EQ(one[4].egress, 99u);
+}
+
 // Start-up loading straight from the files: egress names resolved per line
 // (runs of the same name, then a change), errors naming file and line, and a
 // bad line in a later file leaving nothing loaded from the earlier ones.
