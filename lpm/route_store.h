@@ -124,9 +124,11 @@ class RouteStore {
       p.index = blocks_[p.block]->n;
     }
     // At the start of a block, the entry may belong to the previous block's
-    // group instead, or to neither (a block of its own).
+    // group instead (appended there when this block's group differs or the
+    // previous block has room), or to neither (a block of its own).
     const uint32_t group = Traits::GroupOf(entry);
-    if (p.index == 0 && p.block > 0 && blocks_[p.block - 1]->group == group) {
+    if (p.index == 0 && p.block > 0 && blocks_[p.block - 1]->group == group &&
+        (blocks_[p.block]->group != group || blocks_[p.block - 1]->n < kBlockCap)) {
       --p.block;
       p.index = blocks_[p.block]->n;
     }
