@@ -13,7 +13,6 @@ usage: virtio_forwarding_test.py EDGEFWD_BINARY
 """
 import collections
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import time
 from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, rdpcap, wrpcap
 
 from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, find_tag, ipv4_checksum_ok,
-                         remove_runtime_dir, tag, temp_dir)
+                         read_until, remove_runtime_dir, tag, temp_dir)
 
 NEIGHBORS = {
     "transit-a": (0, "02:00:00:00:bb:01"),
@@ -57,27 +56,6 @@ def build_plan():
     bad.chksum ^= 0x0101
     drop(e / bad, "ipv4_bad_checksum")
     return packets, forward, drops
-
-
-def read_until(proc, marker, timeout):
-    """Reads proc's output until `marker` appears in it (or EOF, or timeout);
-    returns what was read. Works on the pipe's file descriptor: select() sees
-    only the pipe, not the file object's buffer, so readline() after select()
-    may pull every line the process has written so far into that buffer,
-    return the first, and leave select() blocking on an empty pipe while the
-    awaited line sits unseen in the buffer (until the process writes again)."""
-    fd = proc.stdout.fileno()
-    data = b""
-    deadline = time.monotonic() + timeout
-    while marker.encode() not in data:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            break
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode(errors="replace")
 
 
 def testpmd_command(peer, command):
