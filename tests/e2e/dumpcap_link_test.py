@@ -15,7 +15,6 @@ usage: dumpcap_link_test.py EDGEFWD_BINARY EDGECTL_BINARY
 import glob
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -24,7 +23,8 @@ import time
 
 from scapy.all import IP, UDP, Ether, wrpcap
 
-from edgefwd_e2e import CLIENT_MAC, ROUTER_MAC, Failure, check, remove_runtime_dir, temp_dir
+from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, read_until, remove_runtime_dir,
+                         temp_dir)
 
 DUMPCAP = "/usr/bin/dpdk-dumpcap"
 
@@ -46,18 +46,7 @@ def tx_packets(edgectl, sock):
 
 def read_lines(proc, until, timeout):
     """Lines edgefwd prints until one contains `until` (or the timeout)."""
-    lines = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not select.select([proc.stdout], [], [], 0.2)[0]:
-            continue
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if until in line:
-            break
-    return lines
+    return read_until(proc, until, timeout).splitlines(keepends=True)
 
 
 def main():
@@ -93,7 +82,7 @@ def main():
              "--log-level=lib.eal:error", "--", "--config", cfg],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         log += read_lines(proc, "worker on lcore", 30)
-        check(log and "worker on lcore" in log[-1], "edgefwd did not start:\n" + "".join(log))
+        check(any("worker on lcore" in l for l in log), "edgefwd did not start:\n" + "".join(log))
         check(not any("packet capture (rte_pdump) unavailable" in l for l in log),
               "edgefwd started without packet capture:\n" + "".join(log))
         before = tx_packets(edgectl, sock)

@@ -3,10 +3,12 @@
 vdevs, read its final counters, and check forwarded packets with scapy."""
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from scapy.all import Raw
 
@@ -43,6 +45,27 @@ def ipv4_checksum_ok(ip):
     while s >> 16:
         s = (s & 0xFFFF) + (s >> 16)
     return s == 0xFFFF
+
+
+def read_until(proc, marker, timeout):
+    """Reads proc's output until `marker` appears in it (or EOF, or timeout);
+    returns what was read. Works on the pipe's file descriptor: select() sees
+    only the pipe, not the file object's buffer, so readline() after select()
+    may pull every line the process has written so far into that buffer,
+    return the first, and leave select() blocking on an empty pipe while the
+    awaited line sits unseen in the buffer (until the process writes again)."""
+    fd = proc.stdout.fileno()
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in data:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace")
 
 
 def run_edgefwd(binary, config, workdir, lcores="0,1", idle_ms=400, timeout=45, extra_eal=()):

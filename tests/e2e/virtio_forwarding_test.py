@@ -13,7 +13,6 @@ usage: virtio_forwarding_test.py EDGEFWD_BINARY
 """
 import collections
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -22,12 +21,13 @@ import time
 from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, rdpcap, wrpcap
 
 from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, find_tag, ipv4_checksum_ok,
-                         remove_runtime_dir, tag, temp_dir)
+                         read_until, remove_runtime_dir, tag, temp_dir)
 
 NEIGHBORS = {
     "transit-a": (0, "02:00:00:00:bb:01"),
     "peer-b": (100, "02:00:00:00:cc:01"),
 }
+TESTPMD_PROMPT = "testpmd> "
 ROUTES = "0.0.0.0/0 transit-a\n198.51.100.0/24 peer-b\n2001:db8:2::/48 peer-b\n"
 
 
@@ -56,6 +56,13 @@ def build_plan():
     bad.chksum ^= 0x0101
     drop(e / bad, "ipv4_bad_checksum")
     return packets, forward, drops
+
+
+def testpmd_command(peer, command):
+    """Runs one interactive command; returns its output, up to the next prompt."""
+    peer.stdin.write(command + "\n")
+    peer.stdin.flush()
+    return read_until(peer, TESTPMD_PROMPT, 10)
 
 
 def main():
@@ -95,45 +102,34 @@ def main():
         bufsize=1)
     edgefwd = None
     try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
-        check(os.path.exists(sock), "testpmd did not create %s" % sock)
+        # testpmd prompts once its ports are started: the vhost socket is then
+        # listening (the file alone exists from bind(), before listen()) and
+        # the vhost port has its queues when virtio_user connects.
+        peer_log = read_until(peer, TESTPMD_PROMPT, 30)
+        check(TESTPMD_PROMPT in peer_log and os.path.exists(sock),
+              "testpmd did not start (no prompt or no %s):\n%s" % (sock, peer_log[-3000:]))
         edgefwd = subprocess.Popen(
             [binary, "--no-pci", "--in-memory", "--single-file-segments", "-m", "256",
              "--file-prefix=e2evu%d" % pid, "-l", "0,1", "--log-level=lib.eal:error", "--",
              "--config", cfg, "--stats-json", stats_path, "--exit-when-idle", "3000"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        # Traffic starts once edgefwd's worker runs (virtio negotiated, port up).
-        early = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([edgefwd.stdout], [], [], 0.5)
-            if not ready:
-                continue
-            line = edgefwd.stdout.readline()
-            if not line:
-                break
-            early.append(line)
-            if "edgefwd: worker on lcore" in line:
-                break
-        sys.stdout.write("".join(early))
-        check(early and "worker on lcore" in early[-1], "edgefwd did not start")
+        # Traffic starts once edgefwd's worker runs (virtio negotiated, port
+        # up): edgefwd's --exit-when-idle clock runs from its link-up, so the
+        # line must be seen when it is written, not when edgefwd next writes.
+        early = read_until(edgefwd, "edgefwd: worker on lcore", 30)
+        sys.stdout.write(early)
+        check("edgefwd: worker on lcore" in early, "edgefwd did not start")
         # ... and once vhost reports the device ready (link up), else vhost
-        # drops what it sends.
-        peer_log = ""
+        # drops what it sends. virtio_user reached DRIVER_OK while edgefwd
+        # probed the port, so this normally holds on the first query.
         deadline = time.monotonic() + 20
-        while "Link status: up" not in peer_log and time.monotonic() < deadline:
-            peer.stdin.write("show port info 1\n")
-            peer.stdin.flush()
-            time.sleep(0.3)
-            while select.select([peer.stdout], [], [], 0)[0]:
-                chunk = os.read(peer.stdout.fileno(), 65536).decode(errors="replace")
-                if not chunk:
-                    break
-                peer_log += chunk
-        check("Link status: up" in peer_log, "vhost link never came up: %d x down; vhost log:\n%s"
+        while True:
+            reply = testpmd_command(peer, "show port info 1")
+            peer_log += reply
+            if "Link status: up" in reply or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        check("Link status: up" in reply, "vhost link never came up: %d x down; vhost log:\n%s"
               % (peer_log.count("Link status: down"),
                  "\n".join(l for l in peer_log.splitlines() if "VHOST" in l)[-3000:]))
         peer.stdin.write("start\n")
