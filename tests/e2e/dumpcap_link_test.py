@@ -10,13 +10,6 @@ enabled (multi-process, so without --in-memory), captures a few packets
 with dpdk-dumpcap, lets it exit, and checks that no link went down, the
 neighbour stayed up and forwarding went on.
 
-The capture is stopped while no packet crosses the captured port: DPDK
-22.11's rte_pdump removes its rx/tx callbacks without waiting for a worker
-already inside one, and dpdk-dumpcap frees its capture mempool right after,
-so a worker copying a packet at that moment uses freed (zeroed) memory and
-crashes (README, "Known problems"). The test takes the port's neighbour down
-through edgectl before stopping dpdk-dumpcap, and up again after.
-
 usage: dumpcap_link_test.py EDGEFWD_BINARY EDGECTL_BINARY
 """
 import glob
@@ -67,20 +60,19 @@ def main():
     pkts = [Ether(dst=ROUTER_MAC, src=CLIENT_MAC) / IP(src="10.1.0.%d" % (i + 1), dst="8.8.8.8") /
             UDP(sport=1000 + i, dport=53) for i in range(16)]
     wrpcap(os.path.join(work, "in.pcap"), pkts, linktype=1)
-    wrpcap(os.path.join(work, "empty.pcap"), [], linktype=1)
     with open(os.path.join(work, "routes.txt"), "w") as f:
         f.write("0.0.0.0/0 transit-a\n")
     cfg = os.path.join(work, "edgefwd.toml")
     with open(cfg, "w") as f:
         f.write('routes = ["routes.txt"]\ncontrol_socket = "%s"\n' % sock)
-        # p0 replays its input forever; p1 (the egress, captured) receives
-        # nothing and drops what it sends.
+        # p0 replays its input forever; p1 (the egress) drops what it sends.
         f.write('[[ports]]\nname = "p0"\ndevice = "net_pcap0,rx_pcap=%s/in.pcap,infinite_rx=1"\n'
                 'mac = "%s"\n' % (work, ROUTER_MAC))
-        f.write('[[ports]]\nname = "p1"\ndevice = "net_pcap1,rx_pcap=%s/empty.pcap"\n' % work)
+        f.write('[[ports]]\nname = "p1"\ndevice = "net_pcap1,rx_pcap=%s/in.pcap,infinite_rx=1"\n'
+                % work)
         f.write('[[neighbors]]\nname = "transit-a"\nclass = "transit"\nport = "p1"\n'
                 'ipv4 = "192.0.2.2"\nmac = "02:00:00:00:bb:01"\n')
-    proc = dc = None
+    proc = None
     log = []
     try:
         # No --in-memory: rte_pdump needs the multi-process channel and the
@@ -97,22 +89,12 @@ def main():
         check(before >= 0, "no tx counter")
 
         capture = os.path.join(work, "capture.pcapng")
-        dc = subprocess.Popen([DUMPCAP, "--file-prefix=" + prefix, "-i", "net_pcap1",
-                               "-w", capture, "-q"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 30
-        while (time.monotonic() < deadline and dc.poll() is None and
-               (not os.path.exists(capture) or os.path.getsize(capture) < 20 * 64)):
-            time.sleep(0.1)
-        check(dc.poll() is None, "dpdk-dumpcap exited early:\n%s" % dc.communicate()[0])
-        check(os.path.getsize(capture) >= 20 * 64, "dpdk-dumpcap captured too little")
-        # Quiet the captured port, then stop the capture (see the docstring).
-        edgectl_json(edgectl, sock, "neighbor", "down", "transit-a")
-        time.sleep(0.3)
-        dc.send_signal(signal.SIGINT)
-        dc_out = dc.communicate(timeout=30)[0]
-        check(dc.returncode == 0, "dpdk-dumpcap exited with %d:\n%s" % (dc.returncode, dc_out))
-        edgectl_json(edgectl, sock, "neighbor", "up", "transit-a")
+        dc = subprocess.run([DUMPCAP, "--file-prefix=" + prefix, "-i", "net_pcap1", "-c", "20",
+                             "-w", capture, "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            timeout=60)
+        check(dc.returncode == 0, "dpdk-dumpcap exited with %d:\n%s" % (dc.returncode, dc.stdout))
+        check(os.path.getsize(capture) > 0, "dpdk-dumpcap wrote nothing")
 
         # edgefwd polls net_pcap links every 0.5 s: give it a few polls.
         time.sleep(2)
@@ -139,9 +121,6 @@ def main():
         print("work dir kept:", work)
         return 1
     finally:
-        if dc is not None and dc.poll() is None:
-            dc.kill()
-            dc.wait()
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
