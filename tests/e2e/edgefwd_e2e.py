@@ -68,6 +68,20 @@ def read_until(proc, marker, timeout):
     return data.decode(errors="replace")
 
 
+def check_no_mbuf_leak(stats):
+    """Every mbuf is back in the pool when edgefwd stops, as at its start."""
+    mp = stats["mempool"]
+    check(mp["avail_at_stop"] == mp["avail_at_start"] == mp["size"],
+          "mempool: size %(size)d, at start %(avail_at_start)d, at stop %(avail_at_stop)d" % mp)
+
+
+def fail(error, work):
+    """Reports a failed check and keeps the work dir to look at; returns the exit status."""
+    print("FAIL:", error)
+    print("work dir kept:", work)
+    return 1
+
+
 def run_edgefwd(binary, config, workdir, lcores="0,1", idle_ms=400, timeout=45, extra_eal=()):
     stats = os.path.join(workdir, "stats.json")
     prefix = "e2e%d" % os.getpid()

@@ -60,8 +60,8 @@ def outside(mode, binary):
 def inside(mode, binary):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from scapy.all import IP, UDP, AsyncSniffer, Ether, IPv6, conf, rdpcap, sendp, wrpcap
-    from edgefwd_e2e import Failure, check, find_tag, ipv4_checksum_ok, remove_runtime_dir, tag
-    from edgefwd_e2e import temp_dir
+    from edgefwd_e2e import (check, fail, Failure, find_tag, ipv4_checksum_ok, remove_runtime_dir,
+                             tag, temp_dir)
 
     conf.verb = 0
     for key in ("all", "default"):
@@ -189,10 +189,8 @@ def inside(mode, binary):
               % (mode, len(packets), len(to_kernel), len(to_pcap),
                  " (the PMD kept %d mbufs at close: fill ring, tx completions)" % held if held else ""))
     except (Failure, subprocess.TimeoutExpired) as e:
-        print("FAIL:", e)
         print("edgefwd output:\n" + log)
-        print("work dir kept:", work)
-        return 1
+        return fail(e, work)
     finally:
         if edgefwd.poll() is None:
             edgefwd.kill()

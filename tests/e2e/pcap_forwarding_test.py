@@ -13,8 +13,8 @@ import sys
 
 from scapy.all import ARP, IP, UDP, Dot1Q, Ether, IPv6, Raw, rdpcap, wrpcap
 
-from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, find_tag, ipv4_checksum_ok,
-                         run_edgefwd, tag, temp_dir)
+from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, check, check_no_mbuf_leak, fail, Failure, find_tag,
+                         ipv4_checksum_ok, run_edgefwd, tag, temp_dir)
 
 P1_MAC, P2_MAC = "02:00:00:00:00:02", "02:00:00:00:00:03"
 NEIGHBORS = {  # name: (port, vlan, mac, class)
@@ -252,15 +252,11 @@ def main():
             want_class[NEIGHBORS[sorted(want)[0] if isinstance(want, set) else want][3]] += 1
         check(by_class == {c: want_class.get(c, 0) for c in by_class},
               "class counters %s, want %s" % (by_class, dict(want_class)))
-        mp = stats["mempool"]
-        check(mp["avail_at_stop"] == mp["avail_at_start"] == mp["size"],
-              "mempool: size %(size)d, at start %(avail_at_start)d, at stop %(avail_at_stop)d" % mp)
+        check_no_mbuf_leak(stats)
         print("OK: %d packets in, %d forwarded, %d counted as not forwarded"
               % (len(plan.packets), forwarded, sum(plan.drops.values())))
     except Failure as e:
-        print("FAIL:", e)
-        print("work dir kept:", work)
-        return 1
+        return fail(e, work)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

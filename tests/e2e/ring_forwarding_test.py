@@ -24,8 +24,8 @@ import sys
 
 from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, rdpcap, wrpcap
 
-from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, check, Failure, find_tag, ipv4_checksum_ok,
-                         run_edgefwd, tag, temp_dir)
+from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, check, check_no_mbuf_leak, fail, Failure, find_tag,
+                         ipv4_checksum_ok, run_edgefwd, tag, temp_dir)
 
 RING_NEIGHBOR_MAC = "02:00:00:00:ee:01"
 PCAP_NEIGHBOR_MAC = "02:00:00:00:bb:01"
@@ -97,15 +97,11 @@ def main():
             check(pkt[Ether].dst == PCAP_NEIGHBOR_MAC and pkt[IP].ttl == orig[IP].ttl - 1 and
                   ipv4_checksum_ok(pkt[IP]) and bytes(pkt[IP])[12:] == bytes(orig[IP])[12:] and
                   not pkt.haslayer(Dot1Q), "packet %d rewritten wrongly: %r" % (i, pkt))
-        mp = stats["mempool"]
-        check(mp["avail_at_stop"] == mp["avail_at_start"] == mp["size"],
-              "mempool: size %(size)d, at start %(avail_at_start)d, at stop %(avail_at_stop)d" % mp)
+        check_no_mbuf_leak(stats)
         print("OK: %d packets in, %d passes through net_ring (tx and rx), %d to net_pcap"
               % (len(packets), loops, len(out)))
     except Failure as e:
-        print("FAIL:", e)
-        print("work dir kept:", work)
-        return 1
+        return fail(e, work)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

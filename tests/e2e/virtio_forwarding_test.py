@@ -20,8 +20,8 @@ import time
 
 from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, rdpcap, wrpcap
 
-from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, Failure, check, find_tag, ipv4_checksum_ok,
-                         read_until, remove_runtime_dir, tag, temp_dir)
+from edgefwd_e2e import (CLIENT_MAC, ROUTER_MAC, check, check_no_mbuf_leak, fail, Failure, find_tag,
+                         ipv4_checksum_ok, read_until, remove_runtime_dir, tag, temp_dir)
 
 NEIGHBORS = {
     "transit-a": (0, "02:00:00:00:bb:01"),
@@ -166,13 +166,10 @@ def main():
         for reason, count in stats["drops"].items():
             check(count == drops.get(reason, 0), "drops[%s] = %d, want %d"
                   % (reason, count, drops.get(reason, 0)))
-        mp = stats["mempool"]
-        check(mp["avail_at_stop"] == mp["avail_at_start"] == mp["size"], "mempool: %r" % mp)
+        check_no_mbuf_leak(stats)
         print("OK: %d packets through virtio_user/vhost, %d forwarded" % (len(packets), len(seen)))
     except (Failure, subprocess.TimeoutExpired) as e:
-        print("FAIL:", e)
-        print("work dir kept:", work)
-        return 1
+        return fail(e, work)
     finally:
         for p in (edgefwd, peer):
             if p is not None and p.poll() is None:
