@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_format.h"
 #include "control/control_plane.h"
+#include "dataplane/pdump_barrier.h"
 #include "dataplane/ports.h"
 #include "dataplane/stats.h"
 #include "dataplane/worker.h"
@@ -305,6 +306,8 @@ absl::Status Daemon::Setup() {
   // --in-memory (then capture is off, forwarding is not affected).
   if (rte_pdump_init() != 0)
     std::printf("edgefwd: packet capture (rte_pdump) unavailable: %s\n", rte_strerror(rte_errno));
+  else
+    SetPdumpBarrier(qsbr_.get());
   return absl::OkStatus();
 }
 
@@ -382,6 +385,7 @@ void Daemon::Shutdown() {
 
 Daemon::~Daemon() {
   RegisterTelemetry(nullptr);
+  SetPdumpBarrier(nullptr);  // before qsbr_ goes, on every path (also failed launches)
   cp_.reset();
   if (qsbr_) {
     for (size_t i = 0; i < workers_.size(); ++i) qsbr_->UnregisterReader(i);
@@ -419,6 +423,7 @@ int Daemon::Run() {
   Shutdown();
   if (rte_pdump_uninit() != 0) { /* capture was not enabled */
   }
+  SetPdumpBarrier(nullptr);
 
   StatsSnapshot snap = stats_.Take();
   snap.mempool_size = pool_->size;

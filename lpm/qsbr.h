@@ -58,12 +58,10 @@ class QsbrDomain {
   // --- Writer side, for owners that keep their own list of retired memory
   // (the tables recycle node runs into their pools without a std::function
   // per run). Call after unlinking: returns a token; memory unlinked before
-  // the call may be reused once Passed(token) is true.
-  uint64_t Advance() {
-    uint64_t next = epoch_.load(std::memory_order_relaxed) + 1;
-    epoch_.store(next, std::memory_order_seq_cst);
-    return next;
-  }
+  // the call may be reused once Passed(token) is true. Also safe from a
+  // second thread (edgefwd's rte_pdump barrier): one read-modify-write, so
+  // two callers never get the same token.
+  uint64_t Advance() { return epoch_.fetch_add(1, std::memory_order_seq_cst) + 1; }
   bool Passed(uint64_t token) const { return OldestSeen() >= token; }
 
  private:

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
+#include <vector>
 
 namespace edgefwd::lpm {
 namespace {
@@ -80,6 +82,32 @@ TEST(Qsbr, TokensAdvanceAndPass) {
   q.Quiescent(r);
   EXPECT_TRUE(q.Passed(t));
   EXPECT_GT(q.Advance(), t);
+}
+
+// edgefwd's rte_pdump barrier takes tokens from the EAL multi-process thread
+// while the control thread takes its own: no two callers may get the same
+// token (a lost increment would let a reader's earlier quiescent state pass
+// for memory unlinked after it).
+TEST(Qsbr, ConcurrentAdvanceNeverRepeatsAToken) {
+  QsbrDomain q(1);
+  constexpr int kPerThread = 200000;
+  std::vector<uint64_t> a, b;
+  a.reserve(kPerThread);
+  b.reserve(kPerThread);
+  std::atomic<bool> go{false};
+  auto take = [&](std::vector<uint64_t>* out) {
+    while (!go.load()) {
+    }
+    for (int i = 0; i < kPerThread; ++i) out->push_back(q.Advance());
+  };
+  std::thread ta(take, &a), tb(take, &b);
+  go.store(true);
+  ta.join();
+  tb.join();
+  std::vector<uint64_t> all(a);
+  all.insert(all.end(), b.begin(), b.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end());
 }
 
 TEST(Qsbr, RegisterBeyondCapacityFails) {
