@@ -53,11 +53,14 @@ inline bool Ipv4FastForward(const uint8_t* frame, uint32_t len, bool checksum_go
   const uint32_t ttl = uint32_t(w1 & 0xff);
   const uint32_t src = __builtin_bswap32(uint32_t(w1 >> 32));
   const uint32_t dst = __builtin_bswap32(w2);
-  const bool ok = (ethertype == __builtin_bswap16(kEtherTypeIpv4)) & (version_ihl == 0x45) &
-                  (checksum_good | (sum == 0xffff)) & (total_len >= kIpv4MinHeaderBytes) &
-                  (total_len <= len - kEthernetHeaderBytes) & UnicastFirstOctet(src >> 24) &
-                  UnicastFirstOctet(dst >> 24) & (ttl > 1);
-  return ok && !local.Contains(dst);
+  // Bitwise over 0/1 values on purpose: no branch per condition.
+  const unsigned ok =
+      unsigned(ethertype == __builtin_bswap16(kEtherTypeIpv4)) & unsigned(version_ihl == 0x45) &
+      (unsigned(checksum_good) | unsigned(sum == 0xffff)) &
+      unsigned(total_len >= kIpv4MinHeaderBytes) &
+      unsigned(total_len <= len - kEthernetHeaderBytes) & unsigned(UnicastFirstOctet(src >> 24)) &
+      unsigned(UnicastFirstOctet(dst >> 24)) & unsigned(ttl > 1);
+  return ok != 0 && !local.Contains(dst);
 }
 
 }  // namespace edgefwd::dataplane
