@@ -94,16 +94,23 @@ class TableCore {
     return LpmError::kOk;
   }
 
+  // Every route in the store, in prefix order.
+  std::vector<typename Traits::Packed> StoreEntries() const {
+    const auto& store = trie_.store();
+    std::vector<typename Traits::Packed> all;
+    all.reserve(store.size());
+    for (auto p = store.LowerBound(Traits::Pack(0, 0, 0)); !store.AtEnd(p); store.Next(&p)) {
+      all.push_back(store.At(p));
+    }
+    return all;
+  }
+
   // Loads many routes with one rebuild: merges the batch into the sorted
   // route store (refilled densely), rebuilds the trie, publishes one root.
   LpmError ApplyByRebuild(std::span<const Change> changes) {
     using Packed = typename Traits::Packed;
     auto& store = trie_.mutable_store();
-    std::vector<Packed> old;
-    old.reserve(store.size());
-    for (auto p = store.LowerBound(Traits::Pack(0, 0, 0)); !store.AtEnd(p); store.Next(&p)) {
-      old.push_back(store.At(p));
-    }
+    std::vector<Packed> old = StoreEntries();
     struct Edit {
       Packed entry;
       bool remove;
@@ -160,14 +167,7 @@ class TableCore {
   // at least half the pools are waste. On failure (memory limit) the table
   // keeps its current structure.
   bool Compact() {
-    using Packed = typename Traits::Packed;
-    auto& store = trie_.mutable_store();
-    std::vector<Packed> all;
-    all.reserve(store.size());
-    for (auto p = store.LowerBound(Traits::Pack(0, 0, 0)); !store.AtEnd(p); store.Next(&p)) {
-      all.push_back(store.At(p));
-    }
-    store.BulkLoad(all);
+    trie_.mutable_store().BulkLoad(StoreEntries());
     if (!trie_.RebuildAll()) return false;
     trie_.Trim();
     trie_.Reclaim();
