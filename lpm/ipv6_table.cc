@@ -78,6 +78,13 @@ NextHop Ipv6Table::Lookup(const Ipv6Address& addr) const {
 }
 
 void Ipv6Table::LookupBurst(const Ipv6Address* addrs, NextHop* next_hops, size_t n) const {
+#ifdef EDGEFWD_LPM_AVX512
+  if (n >= internal::kMinVectorBurst) {
+    static_assert(sizeof(Ipv6Address) == 16);
+    impl_->core.trie().LookupBurstBigEndianAvx512(addrs->data(), next_hops, n);
+    return;
+  }
+#endif
   constexpr size_t kChunk = 64;
   U128 keys[kChunk];
   while (n > 0) {

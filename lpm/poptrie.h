@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +63,14 @@ inline constexpr uint32_t kIndexMask = 0x3FFFFFFFu;
 inline constexpr uint32_t kRecordHeader = 3;
 inline constexpr size_t kSmallRecord = 8;   // words: 32 bytes, 5 leaves
 inline constexpr size_t kLargeRecord = 16;  // words: 64 bytes, 13 leaves
+#ifndef WALKFN
+#define WALKFN WalkAvx512
+#endif
+#ifdef EDGEFWD_LPM_AVX512
+// IPv6 bursts at least this long take the AVX-512 walk; shorter ones the
+// pipelined scalar walk (batch 8: ~1.2x the vector walk).
+inline constexpr size_t kMinVectorBurst = 16;
+#endif
 
 // Everything a reader dereferences; replaced as a whole when a pool grows or
 // the table is rebuilt, so a reader's snapshot never changes size under it.
@@ -139,24 +148,9 @@ class Poptrie {
     }
   }
 
-  // Level-synchronous and branch-free: each pass steps every lane still
-  // walking by one node, so the loads of all lanes overlap; lanes that reach
-  // a leaf drop out of the active list by an index increment, not a branch,
-  // so the random child-or-leaf outcome costs no mispredictions and a few
-  // deep lanes do not drag the whole burst through every level.
+  // Bursts of keys: the pipelined scalar walk below. (IPv6 bursts of 16
+  // and more take LookupBurstBigEndianAvx512 straight from the addresses.)
   void LookupBurst(const Key* keys, NextHop* out, size_t n) const {
-#ifdef EDGEFWD_LPM_AVX512
-    // Keys that fit 32 bits: the pipelined walk beats the gathers. Wider
-    // keys: the gathers win with enough lanes to overlap their latency
-    // (IPv6 batch 32/64: 44-47 vs 36 Mlps), the pipelined walk below that
-    // (batch 8: 29 vs 20 for a plain scalar walk).
-    if constexpr (W > 32) {
-      if (n >= 16) {
-        LookupBurstAvx512(keys, out, n);
-        return;
-      }
-    }
-#endif
     LookupBurstPipelined(keys, out, n);
   }
 
@@ -167,96 +161,201 @@ class Poptrie {
 #if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and -Werror's its name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-  // The same level-synchronous walk, eight lanes per 512-bit register: node
-  // words, leaves and direct entries come in with gathers, slot ranks with
-  // VPOPCNTQ. Lanes are addressed as 128-bit keys padded to the left
-  // (hi, lo), so one code path serves both families.
-  void LookupBurstAvx512(const Key* keys, NextHop* out, size_t n) const {
+  // IPv6 bursts, eight lanes per 512-bit register, keys loaded and
+  // byte-swapped straight from the addresses. On Zen 4/5 the cost is
+  // mostly gathers: one costs about as much with one lane enabled as with
+  // eight. So each level packs the lanes that go on into full registers
+  // (a few deep lanes, /64s and beyond, then cost one short pass per level
+  // instead of dragging whole groups along), and a node visit gathers only
+  // the vector and base_child; a lane that ends keeps its node and slot,
+  // and leafvec, base_leaf and the leaf are gathered once at the end. Each
+  // base field is read once per visit (the writer may update them in
+  // place); vector and leafvec of a published node never change.
+  struct Keys8 {
+    __m512i hi, lo;
+  };
+  // Eight 16-byte big-endian addresses (the first `count` are read).
+  static Keys8 LoadBigEndian8(const uint8_t* bytes, size_t count) {
+    __mmask8 m0 = count >= 4 ? 0xFF : static_cast<__mmask8>((1u << (2 * count)) - 1);
+    __mmask8 m1 = count <= 4 ? 0 : static_cast<__mmask8>((1u << (2 * (count - 4))) - 1);
+    __m512i a0 = _mm512_maskz_loadu_epi64(m0, bytes);
+    __m512i a1 = _mm512_maskz_loadu_epi64(m1, bytes + 64);
+    const __m512i bswap = _mm512_set4_epi32(0x08090a0b, 0x0c0d0e0f, 0x00010203, 0x04050607);
+    a0 = _mm512_shuffle_epi8(a0, bswap);
+    a1 = _mm512_shuffle_epi8(a1, bswap);
+    const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1);
+    return {_mm512_permutex2var_epi64(a0, even, a1), _mm512_permutex2var_epi64(a0, odd, a1)};
+  }
+  // `bytes`: n 16-byte big-endian addresses (IPv6 on the wire).
+  void LookupBurstBigEndianAvx512(const uint8_t* bytes, NextHop* out, size_t n) const {
+    static_assert(W == 128);
     const Root* r = root_.load(std::memory_order_acquire);
-    const char* nodes = reinterpret_cast<const char*>(r->nodes);
-    const int* leaves = reinterpret_cast<const int*>(r->leaves);
-    const int* direct = reinterpret_cast<const int*>(r->direct);
-    constexpr size_t kGroups = kLanes / 8;
+    auto load = [&bytes](size_t first, size_t count) {
+      return LoadBigEndian8(bytes + 16 * first, count);
+    };
     while (n > 0) {
       size_t m = n < kLanes ? n : kLanes;
-      size_t groups = (m + 7) / 8;
-      alignas(64) uint64_t hi[kLanes], lo[kLanes];
-      for (size_t i = 0; i < m; ++i) {
-        if constexpr (W <= 64) {
-          hi[i] = static_cast<uint64_t>(keys[i]) << (64 - W);
-          lo[i] = 0;
-        } else {
-          hi[i] = static_cast<uint64_t>(keys[i] >> 64);
-          lo[i] = static_cast<uint64_t>(keys[i]);
-        }
+      // The walk is inlined with its size known (the usual 32 and 64
+      // exactly, others rounded up): out of line and sized at run time it
+      // measured 20-30% slower.
+      if (m == 64) {
+        WalkAvx512<64>(r, load, out, 64);
+      } else if (m == 32) {
+        WalkAvx512<32>(r, load, out, 32);
+      } else if (m > 32) {
+        WalkAvx512<64>(r, load, out, m);
+      } else if (m > 16) {
+        WalkAvx512<32>(r, load, out, m);
+      } else {
+        WalkAvx512<16>(r, load, out, m);
       }
-      for (size_t i = m; i < groups * 8; ++i) hi[i] = lo[i] = 0;
-      __m512i idx[kGroups], res[kGroups];
-      __mmask8 act[kGroups];
-      unsigned any = 0;
-      const __m512i flag = _mm512_set1_epi64(kNodeFlag);
-      const __m512i one = _mm512_set1_epi64(1);
-      for (size_t g = 0; g < groups; ++g) {
-        __m512i h = _mm512_load_si512(&hi[g * 8]);
-        __m512i di = _mm512_srli_epi64(h, 64 - S);
-        __m512i e = _mm512_cvtepu32_epi64(_mm512_i64gather_epi32(di, direct, 4));
-        act[g] = _mm512_test_epi64_mask(e, flag);
-        any |= act[g];
-        res[g] = _mm512_sub_epi64(e, one);
-        idx[g] = _mm512_andnot_si512(flag, e);
-      }
-      for (int d = S; any; d += 6) {
-        any = 0;
-        for (size_t g = 0; g < groups; ++g) {
-          __mmask8 a = act[g];
-          if (!a) continue;
-          __m512i slot = SlotBits(&hi[g * 8], &lo[g * 8], d);
-          __m512i off =
-              _mm512_add_epi64(_mm512_slli_epi64(idx[g], 4), _mm512_slli_epi64(idx[g], 3));
-          __m512i z = _mm512_setzero_si512();
-          __m512i vec = _mm512_mask_i64gather_epi64(z, a, off, nodes, 1);
-          __m512i lv = _mm512_mask_i64gather_epi64(z, a, off, nodes + 8, 1);
-          __m512i bases = _mm512_mask_i64gather_epi64(z, a, off, nodes + 16, 1);
-          __m512i bit = _mm512_sllv_epi64(one, slot);
-          __mmask8 child = _mm512_mask_test_epi64_mask(a, vec, bit);
-          __mmask8 leaf = a & static_cast<__mmask8>(~child);
-          __m512i below = _mm512_and_si512(vec, _mm512_sub_epi64(bit, one));
-          __m512i upto = _mm512_and_si512(lv, _mm512_sub_epi64(_mm512_slli_epi64(bit, 1), one));
-          __m512i cidx = _mm512_add_epi64(_mm512_and_si512(bases, _mm512_set1_epi64(0xFFFFFFFF)),
-                                          _mm512_popcnt_epi64(below));
-          __m512i lpos = _mm512_sub_epi64(
-              _mm512_add_epi64(_mm512_srli_epi64(bases, 32), _mm512_popcnt_epi64(upto)), one);
-          __m512i lval = _mm512_cvtepu32_epi64(
-              _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), leaf, lpos, leaves, 4));
-          res[g] = _mm512_mask_sub_epi64(res[g], leaf, lval, one);
-          idx[g] = cidx;
-          act[g] = child;
-          any |= child;
-        }
-      }
-      for (size_t g = 0; g < groups; ++g) {
-        alignas(64) uint64_t tmp[8];
-        _mm512_store_si512(tmp, res[g]);
-        for (size_t j = 0; j < 8 && g * 8 + j < m; ++j)
-          out[g * 8 + j] = static_cast<NextHop>(tmp[j]);
-      }
-      keys += m;
+      bytes += 16 * m;
       out += m;
       n -= m;
     }
   }
-  // Bits [d, d+6) of the left-padded 128-bit keys of eight lanes.
-  static __m512i SlotBits(const uint64_t* hi, const uint64_t* lo, int d) {
-    const __m512i m63 = _mm512_set1_epi64(63);
-    auto shr = [](__m512i v, int c) { return _mm512_srl_epi64(v, _mm_cvtsi32_si128(c)); };
-    auto shl = [](__m512i v, int c) { return _mm512_sll_epi64(v, _mm_cvtsi32_si128(c)); };
-    if (d + 6 <= 64) return _mm512_and_si512(shr(_mm512_load_si512(hi), 64 - d - 6), m63);
-    if (d >= 64) {
-      __m512i l = _mm512_load_si512(lo);
-      return _mm512_and_si512(d + 6 <= 128 ? shr(l, 128 - d - 6) : shl(l, d + 6 - 128), m63);
+
+  // One chunk of m <= kMax lanes; load(first, count) gives lanes
+  // [first, first + count) as left-aligned 128-bit keys.
+  //
+  // A walking lane is one 64-bit word: node index (bits 0-29), lane
+  // (30-35) and the next 28 key bits (36-63), the current slot on top;
+  // every fourth level the key bits are refilled from the lane's key. A
+  // compressed store costs about as much as a gather here (a 64-byte store
+  // at an 8-byte offset mostly splits two cache lines), so the lists hold
+  // one word per lane: a lane that ends goes to the done list as it stands
+  // (node and slot).
+  static constexpr int kLaneShift = 30;
+  static constexpr int kKeyShift = 36;
+  static constexpr int kKeyLevels = (64 - kKeyShift) / 6;
+  static_assert(kIndexMask == (uint32_t{1} << kLaneShift) - 1);
+  template <size_t kMax, class LoadGroup>
+  [[gnu::always_inline]] inline void WalkAvx512(const Root* r, LoadGroup&& load, NextHop* out,
+                                                size_t m) const {
+    const long long* nodes = reinterpret_cast<const long long*>(r->nodes);
+    const int* leaves = reinterpret_cast<const int*>(r->leaves);
+    const int* direct = reinterpret_cast<const int*>(r->direct);
+    static_assert(sizeof(Node) == 3 * sizeof(uint64_t) && offsetof(Node, leafvec) == 8 &&
+                  offsetof(Node, base_child) == 16 && offsetof(Node, base_leaf) == 20);
+    static_assert(kMax <= 64 && kMax % 8 == 0);  // lane numbers fit six bits
+    const int* base_child = reinterpret_cast<const int*>(nodes + 2);
+    const int* base_leaf = base_child + 1;
+    alignas(64) uint64_t key_hi[kMax], key_lo[kMax];  // shifted left by S
+    alignas(64) uint64_t walk[2][kMax + 8];           // 8 words of slack: stores are
+    alignas(64) uint64_t done[kMax + 8];              // whole registers
+    const __m512i idx_mask = _mm512_set1_epi64((int64_t{1} << kLaneShift) - 1);
+    const __m512i lane_mask = _mm512_set1_epi64(int64_t{63} << kLaneShift);
+    const __m512i key_mask = _mm512_set1_epi64(static_cast<int64_t>(~uint64_t{0} << kKeyShift));
+    const __m512i one = _mm512_set1_epi64(1);
+    const __m256i flag32 = _mm256_set1_epi32(static_cast<int>(kNodeFlag));
+    const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    size_t na = 0;
+    for (size_t first = 0; first < kMax; first += 8) {
+      if (first >= m) break;
+      size_t count = m - first < 8 ? m - first : 8;
+      __mmask8 valid = static_cast<__mmask8>((1u << count) - 1);
+      Keys8 k = load(first, count);
+      __m512i di = _mm512_srli_epi64(k.hi, 64 - S);
+      __m256i e = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), valid, di, direct, 4);
+      // Every lane's direct answer; lanes that go on overwrite theirs at the end.
+      _mm256_mask_storeu_epi32(out + first, valid, _mm256_sub_epi32(e, _mm256_set1_epi32(1)));
+      __mmask8 node = _mm256_mask_test_epi32_mask(valid, e, flag32);
+      __m512i hi = _mm512_or_si512(_mm512_slli_epi64(k.hi, S), _mm512_srli_epi64(k.lo, 64 - S));
+      _mm512_store_si512(&key_hi[first], hi);
+      _mm512_store_si512(&key_lo[first], _mm512_slli_epi64(k.lo, S));
+      __m512i lane = _mm512_add_epi64(iota, _mm512_set1_epi64(static_cast<int64_t>(first)));
+      __m512i a = _mm512_ternarylogic_epi64(_mm512_cvtepu32_epi64(_mm256_andnot_si256(flag32, e)),
+                                            _mm512_slli_epi64(lane, kLaneShift),
+                                            _mm512_and_si512(hi, key_mask), 0xFE);  // a|b|c
+      _mm512_storeu_si512(&walk[0][na], _mm512_maskz_compress_epi64(node, a));
+      na += static_cast<size_t>(std::popcount(static_cast<unsigned>(node)));
     }
-    __m512i h = shl(_mm512_load_si512(hi), d + 6 - 64);
-    return _mm512_and_si512(_mm512_or_si512(h, shr(_mm512_load_si512(lo), 128 - d - 6)), m63);
+    size_t nd = 0;
+    // One level for up to eight lanes: returns the lanes' next words,
+    // `child` those that go on, `leaf` those that end at this node.
+    auto step = [&](__m512i a, __mmask8 valid, int level, __mmask8* child,
+                    __mmask8* leaf) -> __m512i {
+      if (level > 0 && level % kKeyLevels == 0) {
+        int sh = 6 * level;  // key bits already used below the direct index
+        __m512i lane = _mm512_srli_epi64(_mm512_and_si512(a, lane_mask), kLaneShift);
+        __m512i z = _mm512_setzero_si512();
+        __m512i bits = _mm512_sll_epi64(_mm512_mask_i64gather_epi64(z, valid, lane, key_hi, 8),
+                                        _mm_cvtsi32_si128(sh));
+        if (sh + 64 - kKeyShift > 64) {
+          __m512i lo = _mm512_mask_i64gather_epi64(z, valid, lane, key_lo, 8);
+          lo = sh < 64 ? _mm512_srl_epi64(lo, _mm_cvtsi32_si128(64 - sh))
+                       : _mm512_sll_epi64(lo, _mm_cvtsi32_si128(sh - 64));
+          bits = _mm512_or_si512(bits, lo);
+        }
+        a = _mm512_ternarylogic_epi64(key_mask, bits, a, 0xCA);  // mask ? bits : a
+      }
+      __m512i ni = _mm512_and_si512(a, idx_mask);
+      __m512i off = _mm512_add_epi64(ni, _mm512_slli_epi64(ni, 1));  // in words
+      __m512i vec = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), valid, off, nodes, 8);
+      __m512i bc = _mm512_cvtepu32_epi64(
+          _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), valid, off, base_child, 8));
+      __m512i bit = _mm512_sllv_epi64(one, _mm512_srli_epi64(a, 58));
+      *child = _mm512_mask_test_epi64_mask(valid, vec, bit);
+      *leaf = valid & static_cast<__mmask8>(~*child);
+      __m512i cidx = _mm512_add_epi64(
+          bc, _mm512_popcnt_epi64(_mm512_and_si512(vec, _mm512_sub_epi64(bit, one))));
+      // Key bits moved up by one slot, same lane, the child; a lane that
+      // ends is kept as it stands (node and slot) for the done list.
+      __m512i next =
+          _mm512_ternarylogic_epi64(_mm512_slli_epi64(_mm512_and_si512(a, key_mask), 6),
+                                    _mm512_and_si512(a, lane_mask), cidx, 0xFE);  // a | b | c
+      _mm512_storeu_si512(&done[nd], _mm512_maskz_compress_epi64(*leaf, a));
+      nd += static_cast<size_t>(std::popcount(static_cast<unsigned>(*leaf)));
+      return next;
+    };
+    int level = 0, cur = 0;
+    for (; na > 8; ++level, cur ^= 1) {
+      size_t nn = 0;
+      for (size_t j = 0; j < na; j += 8) {
+        __mmask8 valid = na - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (na - j)) - 1);
+        __mmask8 child, leaf;
+        __m512i next = step(_mm512_load_si512(&walk[cur][j]), valid, level, &child, &leaf);
+        _mm512_storeu_si512(&walk[cur ^ 1][nn], _mm512_maskz_compress_epi64(child, next));
+        nn += static_cast<size_t>(std::popcount(static_cast<unsigned>(child)));
+      }
+      na = nn;
+    }
+    // The last few lanes stay in a register: the deep tail is a chain of
+    // dependent levels, and a trip through memory would add a failed
+    // store-to-load forward to each.
+    if (na > 0) {
+      __m512i a = _mm512_load_si512(&walk[cur][0]);
+      __mmask8 valid = static_cast<__mmask8>((1u << na) - 1);
+      for (; valid; ++level) {
+        __mmask8 child, leaf;
+        __m512i next = step(a, valid, level, &child, &leaf);
+        a = _mm512_maskz_compress_epi64(child, next);
+        valid = static_cast<__mmask8>((1u << std::popcount(static_cast<unsigned>(child))) - 1);
+      }
+    }
+    for (size_t j = 0; j < nd; j += 8) {
+      __mmask8 valid = nd - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (nd - j)) - 1);
+      __m512i a = _mm512_load_si512(&done[j]);
+      __m512i ni = _mm512_and_si512(a, idx_mask);
+      __m512i off = _mm512_add_epi64(ni, _mm512_slli_epi64(ni, 1));
+      __m512i lv = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), valid, off, nodes + 1, 8);
+      __m512i bl = _mm512_cvtepu32_epi64(
+          _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), valid, off, base_leaf, 8));
+      __m512i upto = _mm512_and_si512(
+          lv,
+          _mm512_sub_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(2), _mm512_srli_epi64(a, 58)), one));
+      __m512i lpos = _mm512_sub_epi64(_mm512_add_epi64(bl, _mm512_popcnt_epi64(upto)), one);
+      __m256i leaf = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), valid, lpos, leaves, 4);
+      alignas(32) uint32_t val[8];
+      alignas(32) uint32_t lane[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(val),
+                         _mm256_sub_epi32(leaf, _mm256_set1_epi32(1)));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lane),
+                         _mm512_cvtepi64_epi32(_mm512_srli_epi64(a, kLaneShift)));
+      size_t cnt = nd - j < 8 ? nd - j : 8;
+      for (size_t i = 0; i < cnt; ++i) out[lane[i] & 63] = val[i];
+    }
   }
 #pragma GCC diagnostic pop
 #endif

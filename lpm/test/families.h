@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -12,6 +13,12 @@
 namespace edgefwd::lpm::test {
 
 using U128 = unsigned __int128;
+
+// The seed of a randomised test: LPM_SEED=<n> reproduces a run.
+inline uint64_t Seed() {
+  if (const char* s = std::getenv("LPM_SEED")) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
+}
 
 struct V4 {
   using Table = Ipv4Table;

@@ -13,11 +13,6 @@
 namespace edgefwd::lpm::test {
 namespace {
 
-uint64_t Seed() {
-  if (const char* s = std::getenv("LPM_SEED")) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
-
 template <class F>
 class RandomEquivalence : public ::testing::Test {};
 using Families = ::testing::Types<V4, V6>;
