@@ -851,14 +851,19 @@ class Poptrie {
     return *root | kNodeFlag;
   }
   std::optional<uint32_t> BuildChunkFromStore(size_t c, uint32_t def) {
-    std::vector<Route> routes;
-    CollectLonger(ChunkBase(c), S, &routes);
+    std::vector<Route>& routes = RoutesBelow(ChunkBase(c), S);
     return BuildChunk(routes.data(), routes.size(), ChunkBase(c), def);
   }
   bool BuildFromStore(uint32_t dest, Key base, unsigned d, uint32_t def) {
-    std::vector<Route> routes;
-    CollectLonger(base, d, &routes);
+    std::vector<Route>& routes = RoutesBelow(base, d);
     return BuildInto(dest, routes.data(), routes.size(), base, d, def);
+  }
+  // The routes longer than d under `base`, in a buffer reused by the next
+  // call (builds from the store do not nest), so a change allocates nothing.
+  std::vector<Route>& RoutesBelow(Key base, unsigned d) {
+    scratch_routes_.clear();
+    CollectLonger(base, d, &scratch_routes_);
+    return scratch_routes_;
   }
 
   // The node that replaces `old` at (base, d), default `def` unchanged, when
@@ -1181,7 +1186,8 @@ class Poptrie {
   std::vector<Limbo> limbo_;      // retired, waiting for readers
   size_t limbo_head_ = 0;
   unsigned ops_since_reclaim_ = 0;
-  bool building_fresh_ = false;  // RebuildAll: pools not yet published
+  bool building_fresh_ = false;        // RebuildAll: pools not yet published
+  std::vector<Route> scratch_routes_;  // RoutesBelow's buffer
   // During a removal: the store's entries around the removed route.
   std::optional<typename Traits::Packed> removed_before_, removed_after_;
 };
