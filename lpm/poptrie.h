@@ -67,9 +67,6 @@ inline constexpr uint32_t kIndexMask = 0x3FFFFFFFu;
 inline constexpr uint32_t kRecordHeader = 3;
 inline constexpr size_t kSmallRecord = 8;   // words: 32 bytes, 5 leaves
 inline constexpr size_t kLargeRecord = 16;  // words: 64 bytes, 13 leaves
-#ifndef WALKFN
-#define WALKFN WalkAvx512
-#endif
 #ifdef EDGEFWD_LPM_AVX512
 // IPv6 bursts at least this long take the AVX-512 walk; shorter ones the
 // pipelined scalar walk (batch 8: ~1.2x the vector walk).
@@ -181,7 +178,10 @@ class Poptrie {
   // the vector and base_child; a lane that ends keeps its node and slot,
   // and leafvec, base_leaf and the leaf are gathered once at the end. Each
   // base field is read once per visit (the writer may update them in
-  // place); vector and leafvec of a published node never change.
+  // place, and a base_child store can publish a fresh child run: x86 loads,
+  // gathered ones too, are not reordered with later loads, and every later
+  // load of the run depends on the base read); vector and leafvec of a
+  // published node never change.
   struct Keys8 {
     __m512i hi, lo;
   };
