@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -7,6 +10,7 @@
 #include "dataplane/pipeline/flow_hash.h"
 #include "dataplane/pipeline/ipv4_check.h"
 #include "dataplane/pipeline/ipv4_fast.h"
+#include "dataplane/pipeline/ipv4_fast_burst.h"
 #include "dataplane/pipeline/ipv6_check.h"
 #include "dataplane/pipeline/rewrite.h"
 
@@ -98,7 +102,7 @@ TEST(Ipv4CheckTest, Rfc1812HeaderChecks) {
 
 TEST(Ipv4CheckTest, AddressesAndTtl) {
   LocalAddresses local;
-  local.v4[local.v4_count++] = 0xc0000201;
+  local.Add(0xc0000201);
   EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0xc0000201, 1), local), Ipv4Outcome::kForUs)
       << "local delivery comes before the TTL check";
   EXPECT_EQ(Check4(Ipv4Packet(0x0a000001, 0x08080808, 1)), Ipv4Outcome::kTtlExpired);
@@ -154,43 +158,49 @@ TEST(Ipv6CheckTest, Outcomes) {
   loop[39] = 1;
   EXPECT_EQ(Check6(loop), Ipv6Outcome::kMartianDestination);
   LocalAddresses local;
-  std::copy(loop.begin() + 24, loop.begin() + 40, local.v6[0].begin());
   auto ours = Ipv6Packet(1);
-  std::copy(ours.begin() + 24, ours.begin() + 40, local.v6[0].begin());
-  local.v6_count = 1;
+  lpm::Ipv6Address ours_address;
+  std::copy(ours.begin() + 24, ours.begin() + 40, ours_address.begin());
+  local.Add(ours_address);
   EXPECT_EQ(Check6(ours, local), Ipv6Outcome::kForUs);
 }
 
-// The fast path against the full steps on valid untagged IPv4 frames with
-// random bits flipped (Ethernet type, every header field), options, local
-// and martian addresses, low TTLs, padding and short lengths.
+// A valid untagged IPv4 frame with random bits flipped (Ethernet type, every
+// header field), options, martian addresses, low TTLs, padding, a checksum
+// sometimes fixed up after the flips (so later checks are reached), and
+// sometimes to `local`. `*len` is the frame length the receiver reports:
+// usually the whole vector, sometimes shorter.
+std::vector<uint8_t> MutatedFrame(std::mt19937& rng, int i, uint32_t local, uint32_t* len) {
+  uint32_t src = rng(), dst = rng();
+  if (i % 7 == 0) dst = local;
+  auto ip = Ipv4Packet(src, dst, uint8_t(rng() % 4 == 0 ? rng() % 3 : 2 + rng() % 250),
+                       i % 50 == 0 ? 6 : 5);
+  std::vector<uint8_t> frame(14 + ip.size() + rng() % 8, 0);  // + Ethernet padding
+  StoreBe16(&frame[12], kEtherTypeIpv4);
+  std::copy(ip.begin(), ip.end(), frame.begin() + 14);
+  int mutations = rng() % 3;
+  for (int k = 0; k < mutations; ++k) frame[12 + rng() % 22] ^= uint8_t(1u << (rng() % 8));
+  if (mutations != 0 && rng() % 2 == 0) {
+    std::vector<uint8_t> hdr(frame.begin() + 14, frame.begin() + 34);
+    StoreBe16(&hdr[10], 0);
+    StoreBe16(&hdr[10], uint16_t(~OnesComplementSum(hdr.data(), 10)));
+    std::copy(hdr.begin() + 10, hdr.begin() + 12, frame.begin() + 24);
+  }
+  *len = uint32_t(frame.size()) - (rng() % 10 == 0 ? rng() % frame.size() : 0);
+  return frame;
+}
+
+// The fast path against the full steps on mutated frames.
 TEST(Ipv4FastTest, ForwardsOnlyWhatTheFullChecksForward) {
   std::mt19937 rng(5);
   VlanSet vlans;
   vlans.set(10);
   LocalAddresses local;
-  local.v4[0] = 0xc0000201;  // 192.0.2.1
-  local.v4_count = 1;
+  local.Add(0xc0000201);  // 192.0.2.1
   int fast_taken = 0, full_forward = 0;
   for (int i = 0; i < 200000; ++i) {
-    uint32_t src = rng(), dst = rng();
-    if (i % 7 == 0) dst = 0xc0000201;
-    auto ip = Ipv4Packet(src, dst, uint8_t(rng() % 4 == 0 ? rng() % 3 : 2 + rng() % 250),
-                         i % 50 == 0 ? 6 : 5);
-    std::vector<uint8_t> frame(14, 0);
-    StoreBe16(&frame[12], kEtherTypeIpv4);
-    frame.insert(frame.end(), ip.begin(), ip.end());
-    frame.resize(frame.size() + rng() % 8);  // Ethernet padding
-    int mutations = rng() % 3;
-    for (int k = 0; k < mutations; ++k) frame[12 + rng() % 22] ^= uint8_t(1u << (rng() % 8));
-    if (mutations != 0 && rng() % 2 == 0) {
-      // Keep the checksum right after the mutation, so the later checks are reached.
-      std::vector<uint8_t> hdr(frame.begin() + 14, frame.begin() + 34);
-      StoreBe16(&hdr[10], 0);
-      StoreBe16(&hdr[10], uint16_t(~OnesComplementSum(hdr.data(), 10)));
-      std::copy(hdr.begin() + 10, hdr.begin() + 12, frame.begin() + 24);
-    }
-    uint32_t len = uint32_t(frame.size()) - (rng() % 10 == 0 ? rng() % frame.size() : 0);
+    uint32_t len;
+    std::vector<uint8_t> frame = MutatedFrame(rng, i, 0xc0000201, &len);
     bool nic_good = rng() % 10 == 0;
     bool fast = Ipv4FastForward(frame.data(), len, nic_good, local);
     EthernetInfo eth;
@@ -208,6 +218,48 @@ TEST(Ipv4FastTest, ForwardsOnlyWhatTheFullChecksForward) {
   EXPECT_GT(full_forward, 1000);
 }
 
+// The burst form decides frame by frame what the single-frame form decides,
+// with and without local addresses, in bursts of every size; each frame is
+// its own allocation of exactly the reported length, so reading past it
+// fails under AddressSanitizer.
+TEST(Ipv4FastTest, BurstEqualsSingleFrame) {
+  std::mt19937 rng(9);
+  LocalAddresses none, some;
+  some.Add(0xc0000201);
+  some.Add(0xc0000202);
+  Ipv4FastBurst burst;
+  int passed_total = 0;
+  for (int round = 0; round < 6000; ++round) {
+    const LocalAddresses& local = round % 3 == 0 ? some : none;
+    uint32_t n = 1 + rng() % Ipv4FastBurst::kMax;
+    std::vector<std::vector<uint8_t>> frames(n);
+    std::vector<bool> nic_good(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t len;
+      // Mostly clean frames, as in real traffic, so whole bursts pass too.
+      std::vector<uint8_t> f = MutatedFrame(rng, round % 2 == 0 ? 1 : int(rng()), 0xc0000202, &len);
+      frames[i].assign(f.begin(), f.begin() + len);
+      nic_good[i] = rng() % 10 == 0;
+      burst.Load(i, frames[i].data(), len, nic_good[i]);
+    }
+    uint32_t passed = burst.Check(n, local);
+    uint32_t expected_passed = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      bool single =
+          Ipv4FastForward(frames[i].data(), uint32_t(frames[i].size()), nic_good[i], local);
+      ASSERT_EQ(burst.Passed(i), single) << "round " << round << " frame " << i;
+      if (single) {
+        ASSERT_EQ(burst.Destination(i), LoadBe32(frames[i].data() + 30));
+        ASSERT_EQ(burst.destinations()[i], burst.Destination(i));
+      }
+      expected_passed += single;
+    }
+    ASSERT_EQ(passed, expected_passed);
+    passed_total += passed;
+  }
+  EXPECT_GT(passed_total, 50000);
+}
+
 TEST(Ipv4FastTest, TakesTheOrdinaryPacket) {
   auto ip = Ipv4Packet();
   std::vector<uint8_t> frame(14, 0);
@@ -217,9 +269,72 @@ TEST(Ipv4FastTest, TakesTheOrdinaryPacket) {
   EXPECT_TRUE(Ipv4FastForward(frame.data(), uint32_t(frame.size()), false, none));
   EXPECT_FALSE(Ipv4FastForward(frame.data(), 33, false, none));  // one byte short of a header
   LocalAddresses ours;
-  ours.v4[0] = 0xc6336401;  // Ipv4Packet's destination
-  ours.v4_count = 1;
+  ours.Add(0xc6336401);  // Ipv4Packet's destination
   EXPECT_FALSE(Ipv4FastForward(frame.data(), uint32_t(frame.size()), false, ours));
+}
+
+// The divisibility test against the RFC 1071 fold, on headers that are
+// valid, valid with a bit flipped, random, and on the carry and zero edges.
+TEST(ChecksumTest, HeaderSumIsValidEqualsTheFold) {
+  auto check = [](const std::array<uint8_t, 20>& h) {
+    uint64_t w0, w1;
+    uint32_t w2;
+    std::memcpy(&w0, h.data(), 8);
+    std::memcpy(&w1, h.data() + 8, 8);
+    std::memcpy(&w2, h.data() + 16, 4);
+    bool fold = OnesComplementSum(h.data(), 10) == 0xffff;
+    EXPECT_EQ(Ipv4HeaderSumIsValid(w0, w1, w2), fold);
+    return fold;
+  };
+  std::array<uint8_t, 20> h{};
+  EXPECT_FALSE(check(h));  // all zero folds to 0, not 0xffff
+  h.fill(0xff);
+  EXPECT_TRUE(check(h));  // every word "negative zero"
+  h.fill(0);
+  h[19] = 0xff, h[18] = 0xff;
+  EXPECT_TRUE(check(h));  // one word 0xffff, the rest zero
+  std::mt19937_64 rng(11);
+  int valid = 0;
+  for (int i = 0; i < 300000; ++i) {
+    for (auto& b : h) b = uint8_t(rng());
+    if (i % 4 == 0) {
+      // Words near 0xffff make every carry of the 64-bit sum happen.
+      for (size_t k = 0; k < 16; ++k) h[k] = uint8_t(0xf0 | rng());
+    }
+    if (i % 2 == 0) {  // a correct checksum, sometimes with one bit flipped
+      StoreBe16(&h[10], 0);
+      StoreBe16(&h[10], uint16_t(~OnesComplementSum(h.data(), 10)));
+      if (i % 6 == 0) h[rng() % 20] ^= uint8_t(1u << (rng() % 8));
+    }
+    valid += check(h);
+    if (HasFailure()) FAIL() << "iteration " << i;
+  }
+  EXPECT_GT(valid, 100000);
+}
+
+TEST(LocalAddressesTest, ContainsExactlyWhatWasAdded) {
+  std::mt19937 rng(3);
+  for (int round = 0; round < 50; ++round) {
+    LocalAddresses local;
+    std::vector<uint32_t> added;
+    for (uint32_t k = 0; k < LocalAddresses::kMax; ++k) {
+      // Neighbouring addresses too: a port's .1 next to another's .2.
+      uint32_t a = k % 2 == 0 ? rng() : added.back() + 1;
+      ASSERT_TRUE(local.Add(a));
+      added.push_back(a);
+      for (uint32_t b : added) EXPECT_TRUE(local.Contains(b));
+    }
+    EXPECT_FALSE(local.Add(0x01020304));  // full
+    EXPECT_FALSE(local.Contains(0x01020304));
+    for (int i = 0; i < 20000; ++i) {
+      uint32_t a = i % 2 == 0 ? rng() : added[i % added.size()] ^ (1u << (i % 32));
+      bool expected = std::find(added.begin(), added.end(), a) != added.end();
+      ASSERT_EQ(local.Contains(a), expected) << std::hex << a;
+    }
+  }
+  LocalAddresses none;
+  EXPECT_FALSE(none.Contains(lpm::Ipv4Address{0}));
+  EXPECT_FALSE(none.Contains(0xc0000201));
 }
 
 // RFC 1624: the incremental update equals a full recomputation.
