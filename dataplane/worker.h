@@ -23,7 +23,6 @@ namespace edgefwd::dataplane {
 
 inline constexpr uint16_t kBurst = 32;
 static_assert(kBurst <= Ipv4FastBurst::kMax);
-inline constexpr uint16_t kPrefetchAhead = 3;
 // Stage cycles are measured in one loop turn in this many: rdtsc costs ~25
 // cycles here, and timing every burst cost ~5 cycles per packet.
 inline constexpr uint32_t kStageSampleEvery = 16;

@@ -372,6 +372,19 @@ TEST(RewriteTest, TtlDecrementEqualsGenericIncrementalUpdate) {
   }
 }
 
+TEST(RewriteTest, EthernetUntaggedWritesOnlyTheMacs) {
+  Adjacency adj;
+  adj.dst_mac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+  adj.src_mac = {0x02, 0x66, 0x77, 0x88, 0x99, 0xaa};
+  adj.port = 0xbbcc;  // the fields after the MACs must not reach the frame
+  uint8_t frame[20];
+  std::fill(std::begin(frame), std::end(frame), 0xee);
+  WriteEthernet(frame, adj, TagChange::kKeep);
+  EXPECT_TRUE(std::equal(adj.dst_mac.begin(), adj.dst_mac.end(), frame));
+  EXPECT_TRUE(std::equal(adj.src_mac.begin(), adj.src_mac.end(), frame + 6));
+  for (int i = 12; i < 20; ++i) EXPECT_EQ(frame[i], 0xee) << i;
+}
+
 TEST(RewriteTest, EthernetTagChanges) {
   Adjacency adj;
   adj.dst_mac = {2, 0, 0, 0, 0, 0xd};
@@ -387,8 +400,8 @@ TEST(RewriteTest, EthernetTagChanges) {
   StoreBe16(old_frame + 12, kEtherTypeIpv4);
   adj.vlan = 300;
   WriteEthernet(buf, adj, TagChange::kAdd);
-  EXPECT_EQ(buf[5], 0xd);
-  EXPECT_EQ(buf[11], 0x5);
+  EXPECT_TRUE(std::equal(adj.dst_mac.begin(), adj.dst_mac.end(), buf));
+  EXPECT_TRUE(std::equal(adj.src_mac.begin(), adj.src_mac.end(), buf + 6));
   EXPECT_EQ(LoadBe16(buf + 12), kEtherTypeVlan);
   EXPECT_EQ(LoadBe16(buf + 14), 300);
   EXPECT_EQ(LoadBe16(buf + 16), kEtherTypeIpv4);
