@@ -5,7 +5,7 @@
 
 #include "dataplane/pipeline/flow_hash.h"
 #include "dataplane/pipeline/ipv4_check.h"
-#include "dataplane/pipeline/ipv4_fast_burst.h"
+#include "dataplane/pipeline/ipv4_fast.h"
 #include "dataplane/pipeline/ipv6_check.h"
 #include "dataplane/pipeline/rewrite.h"
 

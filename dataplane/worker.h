@@ -12,7 +12,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/pipeline/ethernet.h"
-#include "dataplane/pipeline/ipv4_fast_burst.h"
+#include "dataplane/pipeline/ipv4_fast.h"
 #include "dataplane/pipeline/local_addresses.h"
 #include "dataplane/state/forwarding_state.h"
 #include "lpm/ipv4_table.h"

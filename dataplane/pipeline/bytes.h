@@ -43,29 +43,6 @@ inline uint16_t OnesComplementSum(const uint8_t* p, uint32_t words) {
   return __builtin_bswap16(uint16_t(sum));
 }
 
-// True if the 20-byte IPv4 header whose bytes 0-7, 8-15 and 16-19 are the
-// native-order words w0, w1, w2 sums (RFC 1071) to 0xffff, i.e. its checksum
-// is right; the same as OnesComplementSum(header, 10) == 0xffff, in six
-// operations instead of a fold. Why it holds: 2^16 = 1 (mod 65535), so an
-// end-around carry and the splitting of a wide word into 16-bit words leave
-// the residue mod 65535 unchanged; a byte swap multiplies it by 2^8, which is
-// invertible mod 65535, so residue zero does not depend on byte order; and a
-// folded one's-complement sum of words not all zero lies in [1, 0xffff], of
-// which only 0xffff has residue zero.
-inline bool Ipv4HeaderSumIsValid(uint64_t w0, uint64_t w1, uint32_t w2) {
-  // 64-bit one's-complement (end-around carry) sum of the three words. Neither
-  // carry-in overflows: after a carry out the wrapped sum is at most 2^64 - 2,
-  // and after adding w2 (< 2^32) with a carry out it is below w2.
-  uint64_t sum;
-  bool carry = __builtin_add_overflow(w0, w1, &sum);
-  sum += carry;
-  carry = __builtin_add_overflow(sum, uint64_t(w2), &sum);
-  sum += carry;
-  // An end-around sum is zero only if every word is; 65535 is odd, so the
-  // compiler tests divisibility with a multiply and a compare.
-  return (sum % 0xffff == 0) & (sum != 0);
-}
-
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit field changing from
 // m to m'. Unlike RFC 1141's form it never yields 0x0000 for a non-zero sum.
 inline uint16_t IncrementalChecksum(uint16_t hc, uint16_t m, uint16_t m_new) {
