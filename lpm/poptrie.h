@@ -16,11 +16,15 @@
 // the writer) and the run leaves inline. The direct entry points at it
 // (kRecordFlag), so a /24 costs two dependent cache misses, not three.
 //
-// Updates copy on write: the changed node and its ancestors get fresh sibling
-// runs; the chunk's direct entry is published with one release store, so a
-// reader walks either the old or the new path and sees the old or the new
-// answer for every address. Replaced runs wait in a limbo list until the
-// QSBR domain says every reader has passed a quiescent state.
+// Updates copy on write, publishing once, at the highest point that changes:
+// a node whose slot layout (vector, leafvec) stays gets fresh leaf or child
+// runs and its base words are stored in place; a node whose layout changes
+// is written into a fresh copy of its parent's child run, published by the
+// parent's base word; a chunk root that changes layout is replaced and its
+// direct entry stored. Each is one release store that a lookup reads at most
+// once per visit, so a reader walks either the old or the new path and sees
+// the old or the new answer for every address. Replaced runs wait in a limbo
+// list until the QSBR domain says every reader has passed a quiescent state.
 #pragma once
 
 #include <algorithm>
@@ -48,9 +52,9 @@
 namespace edgefwd::lpm::internal {
 
 struct Node {
-  uint64_t vector;   // slots holding a child node
-  uint64_t leafvec;  // among the other slots: where a run of equal leaves starts
-  uint32_t base_child;
+  uint64_t vector;      // slots holding a child node
+  uint64_t leafvec;     // among the other slots: where a run of equal leaves starts
+  uint32_t base_child;  // the base words: stored in place by updates (see above)
   uint32_t base_leaf;
 };
 static_assert(sizeof(Node) == 24);
@@ -117,6 +121,13 @@ class Poptrie {
     return rec + kRecordHeader + static_cast<uint32_t>(std::popcount(LowBits(lv, slot + 1))) - 1;
   }
 
+  // A node's base words may be stored in place by the writer (its vectors
+  // never are): read them once per visit, with acquire so the run they name
+  // is seen as written.
+  static uint32_t LoadBase(const uint32_t& word) {
+    return __atomic_load_n(&word, __ATOMIC_ACQUIRE);
+  }
+
   NextHop Lookup(Key k) const {
     const Root* r = root_.load(std::memory_order_acquire);
     uint32_t e = __atomic_load_n(&r->direct[DirectIndex(k)], __ATOMIC_ACQUIRE);
@@ -132,10 +143,10 @@ class Poptrie {
       const Node& n = nodes[idx];
       uint64_t bit = uint64_t{1} << Bits6(k, d);
       if (n.vector & bit) {
-        idx = n.base_child + static_cast<uint32_t>(std::popcount(n.vector & (bit - 1)));
+        idx = LoadBase(n.base_child) + static_cast<uint32_t>(std::popcount(n.vector & (bit - 1)));
         continue;
       }
-      return r->leaves[n.base_leaf + std::popcount(n.leafvec & ((bit << 1) - 1)) - 1] - 1;
+      return r->leaves[LoadBase(n.base_leaf) + std::popcount(n.leafvec & ((bit << 1) - 1)) - 1] - 1;
     }
   }
 
@@ -313,9 +324,9 @@ class Poptrie {
           const Node& nd = nodes[idx[i]];
           unsigned slot = SlotAt(keys[i], d);
           uint32_t is_child = static_cast<uint32_t>(nd.vector >> slot) & 1;
-          uint32_t child =
-              nd.base_child + static_cast<uint32_t>(std::popcount(LowBits(nd.vector, slot)));
-          uint32_t leaf = nd.base_leaf +
+          uint32_t child = LoadBase(nd.base_child) +
+                           static_cast<uint32_t>(std::popcount(LowBits(nd.vector, slot)));
+          uint32_t leaf = LoadBase(nd.base_leaf) +
                           static_cast<uint32_t>(std::popcount(LowBits(nd.leafvec, slot + 1))) - 1;
           idx[i] = is_child ? child : leaf;
           __builtin_prefetch(is_child ? static_cast<const void*>(&nodes[child])
@@ -365,6 +376,9 @@ class Poptrie {
     if (remove) {
       if (!store_.Erase(addr, len, &old_nh)) return LpmError::kNotFound;
       existed = true;
+      auto after = store_.LowerBound(Traits::Pack(addr, len, 0));
+      removed_after_ = store_.AtEnd(after) ? std::nullopt : std::optional(store_.At(after));
+      removed_before_ = store_.Before(after);
     } else {
       // Near a limit, only a replacement may proceed. (The route store grows
       // by a block at a time outside the pools' own check, hence the slack.)
@@ -437,6 +451,7 @@ class Poptrie {
   // Frees what every reader has moved past; cheap when nothing is waiting.
   void Reclaim() {
     if (limbo_head_ == limbo_.size()) return;
+    qsbr_->AdvancePast(limbo_.back().token);
     uint64_t oldest = qsbr_->OldestSeen();
     while (limbo_head_ < limbo_.size() && limbo_[limbo_head_].token <= oldest) {
       Release(limbo_[limbo_head_]);
@@ -642,7 +657,7 @@ class Poptrie {
   void CommitOp() {
     op_allocs_.clear();
     if (pending_.empty()) return;
-    uint64_t token = qsbr_->Advance();
+    uint64_t token = qsbr_->NextToken();  // Reclaim advances the epoch, every 32 operations
     for (Limbo& l : pending_) {
       l.token = token;
       l.generation = generation_;
@@ -676,10 +691,6 @@ class Poptrie {
     }
     return 0;
   }
-  bool HasLonger(Key base, unsigned d) const {
-    auto p = store_.LowerBound(Traits::Pack(base, d + 1, 0));
-    return !store_.AtEnd(p) && InRange(Traits::AddrOf(store_.At(p)), base, d);
-  }
   void CollectLonger(Key base, unsigned d, std::vector<Route>* out) const {
     for (auto p = store_.LowerBound(Traits::Pack(base, d + 1, 0)); !store_.AtEnd(p);
          store_.Next(&p)) {
@@ -691,22 +702,29 @@ class Poptrie {
   }
 
   // ---- building
-  // Writes node `dest` from its slot values and child set; `child` builds
-  // child number `slot` into a given index.
-  template <class ChildFn>
-  bool EmitNode(uint32_t dest, uint64_t vec, const uint32_t* val, uint32_t def, ChildFn&& child) {
+  // The leafvec of slots `val` without a child in `vec`: where a run of
+  // equal values starts; the runs' values go to `runs` (count in *n).
+  static uint64_t LeafRuns(uint64_t vec, const uint32_t* val, uint32_t* runs, size_t* n) {
     uint64_t leafvec = 0;
-    uint32_t leafvals[64];
-    size_t nleaf = 0;
     uint64_t prev = ~uint64_t{0};
+    *n = 0;
     for (unsigned s = 0; s < 64; ++s) {
       if (vec >> s & 1) continue;
       if (val[s] != prev) {
         leafvec |= uint64_t{1} << s;
-        leafvals[nleaf++] = val[s];
+        runs[(*n)++] = val[s];
         prev = val[s];
       }
     }
+    return leafvec;
+  }
+  // Writes node `dest` from its slot values and child set; `child` builds
+  // child number `slot` into a given index.
+  template <class ChildFn>
+  bool EmitNode(uint32_t dest, uint64_t vec, const uint32_t* val, uint32_t def, ChildFn&& child) {
+    uint32_t leafvals[64];
+    size_t nleaf;
+    const uint64_t leafvec = LeafRuns(vec, val, leafvals, &nleaf);
     size_t nchild = static_cast<size_t>(std::popcount(vec));
     uint32_t cbase = 0, lbase = 0;
     if (nchild) {
@@ -833,45 +851,31 @@ class Poptrie {
     return *root | kNodeFlag;
   }
   std::optional<uint32_t> BuildChunkFromStore(size_t c, uint32_t def) {
-    std::vector<Route> routes;
-    CollectLonger(ChunkBase(c), S, &routes);
+    std::vector<Route>& routes = RoutesBelow(ChunkBase(c), S);
     return BuildChunk(routes.data(), routes.size(), ChunkBase(c), def);
   }
   bool BuildFromStore(uint32_t dest, Key base, unsigned d, uint32_t def) {
-    std::vector<Route> routes;
-    CollectLonger(base, d, &routes);
+    std::vector<Route>& routes = RoutesBelow(base, d);
     return BuildInto(dest, routes.data(), routes.size(), base, d, def);
   }
+  // The routes longer than d under `base`, in a buffer reused by the next
+  // call (builds from the store do not nest), so a change allocates nothing.
+  std::vector<Route>& RoutesBelow(Key base, unsigned d) {
+    scratch_routes_.clear();
+    CollectLonger(base, d, &scratch_routes_);
+    return scratch_routes_;
+  }
 
-  // Applies the change of (pa, L) — already in the store — to node `old` at
-  // (base, d) whose default is unchanged (L > d); writes the new node to
-  // `dest`. `x` is what p's span resolves to after the change.
-  bool UpdateNode(uint32_t old, uint32_t dest, Key base, unsigned d, uint32_t def, Key pa,
-                  unsigned L, uint32_t x, bool inserted) {
+  // The node that replaces `old` at (base, d), default `def` unchanged, when
+  // the change of (pa, L) ends among its slots or adds or drops the child at
+  // pa's slot. Its children and leaves get fresh runs only where they
+  // change; a run kept as it is stays shared with `old`, and what is
+  // replaced is retired. `x` is what p's span resolves to after the change
+  // (kUnknownLeaf after a removal: found here, where the search is short).
+  std::optional<Node> RebuildNode(uint32_t old, Key base, unsigned d, uint32_t def, Key pa,
+                                  unsigned L, uint32_t x, bool inserted) {
     const Node on = pool_.root->nodes[old];
-    unsigned sp = Bits6(pa, static_cast<int>(d));
-    // Fast path: the change lies below an existing child that stays — only
-    // the sibling run is copied; this node's leaves are reused as they are.
-    if (L > d + 6 && (on.vector >> sp & 1) &&
-        (inserted || HasLonger(ChildBase(base, d, sp), d + 6))) {
-      size_t nchild = static_cast<size_t>(std::popcount(on.vector));
-      auto run = AllocRun(kNodes, nchild);
-      if (!run) return false;
-      uint32_t rank = static_cast<uint32_t>(std::popcount(on.vector & ((uint64_t{1} << sp) - 1)));
-      for (uint32_t j = 0; j < nchild; ++j) {
-        if (j == rank) continue;
-        pool_.root->nodes[*run + j] = pool_.root->nodes[on.base_child + j];
-        pool_.node_default[*run + j] = pool_.node_default[on.base_child + j];
-      }
-      if (!UpdateNode(on.base_child + rank, *run + rank, ChildBase(base, d, sp), d + 6,
-                      pool_.node_default[on.base_child + rank], pa, L, x, inserted)) {
-        return false;
-      }
-      RetireRun(kNodes, on.base_child, nchild);
-      pool_.root->nodes[dest] = Node{on.vector, on.leafvec, *run, on.base_leaf};
-      pool_.node_default[dest] = def;
-      return true;
-    }
+    const unsigned sp = Bits6(pa, static_cast<int>(d));
     uint32_t val[64];
     uint32_t old_child[64];
     {
@@ -887,9 +891,7 @@ class Poptrie {
         }
       }
     }
-    enum Action : uint8_t { kCopy, kRebuild, kUpdate };
-    Action act[64];
-    std::fill(act, act + 64, kCopy);
+    uint64_t rebuild = 0;  // child slots whose subtree is built afresh from the store
     uint64_t vec = on.vector;
     if (L <= d + 6) {
       if (x == kUnknownLeaf) {
@@ -921,40 +923,75 @@ class Poptrie {
       for (unsigned s = sp; s < sp + span; ++s) {
         if (nv[s] == val[s]) continue;
         val[s] = nv[s];
-        if (vec >> s & 1) act[s] = kRebuild;
+        if (vec >> s & 1) rebuild |= uint64_t{1} << s;
       }
     } else {
-      bool has = HasLonger(ChildBase(base, d, sp), d + 6);
+      bool has = RangeKeepsLonger(ChildBase(base, d, sp), d + 6, inserted);
       if (vec >> sp & 1) {
-        if (has) {
-          act[sp] = kUpdate;
-        } else {
+        // (The child staying is the caller's walk, not a rebuild.)
+        if (!has) {
           vec &= ~(uint64_t{1} << sp);
           RetireBelow(old_child[sp]);
         }
       } else if (has) {
         vec |= uint64_t{1} << sp;
-        act[sp] = kRebuild;
+        rebuild |= uint64_t{1} << sp;
         old_child[sp] = ~0u;
       }
     }
-    RetireRun(kNodes, on.base_child, static_cast<size_t>(std::popcount(on.vector)));
-    RetireRun(kLeaves, on.base_leaf, static_cast<size_t>(std::popcount(on.leafvec)));
-    return EmitNode(dest, vec, val, def, [&](unsigned s, uint32_t cdest) {
-      Key cbase = ChildBase(base, d, s);
-      switch (act[s]) {
-        case kCopy:
-          pool_.root->nodes[cdest] = pool_.root->nodes[old_child[s]];
-          pool_.node_default[cdest] = pool_.node_default[old_child[s]];
-          return true;
-        case kRebuild:
-          if (old_child[s] != ~0u) RetireBelow(old_child[s]);
-          return BuildFromStore(cdest, cbase, d + 6, val[s]);
-        case kUpdate:
-          return UpdateNode(old_child[s], cdest, cbase, d + 6, val[s], pa, L, x, inserted);
+
+    uint32_t leafvals[64];
+    size_t nleaf;
+    Node nn{vec, LeafRuns(vec, val, leafvals, &nleaf), on.base_child, on.base_leaf};
+    const bool same_leaves =
+        nn.leafvec == on.leafvec &&
+        std::equal(leafvals, leafvals + nleaf, &pool_.root->leaves[on.base_leaf]);
+    if (!same_leaves) {
+      nn.base_leaf = 0;
+      if (nleaf) {
+        auto a = AllocRun(kLeaves, nleaf);
+        if (!a) return std::nullopt;
+        nn.base_leaf = *a;
+        std::memcpy(&pool_.root->leaves[nn.base_leaf], leafvals, nleaf * sizeof(uint32_t));
       }
-      return false;
-    });
+      RetireRun(kLeaves, on.base_leaf, static_cast<size_t>(std::popcount(on.leafvec)));
+    }
+    // Children: a fresh run unless the set and every child stay.
+    if (vec != on.vector || rebuild != 0) {
+      nn.base_child = 0;
+      if (vec) {
+        auto a = AllocRun(kNodes, static_cast<size_t>(std::popcount(vec)));
+        if (!a) return std::nullopt;
+        nn.base_child = *a;
+      }
+      uint32_t j = nn.base_child;
+      for (uint64_t v = vec; v; v &= v - 1, ++j) {
+        unsigned s = static_cast<unsigned>(std::countr_zero(v));
+        if (rebuild >> s & 1) {
+          if (old_child[s] != ~0u) RetireBelow(old_child[s]);
+          if (!BuildFromStore(j, ChildBase(base, d, s), d + 6, val[s])) return std::nullopt;
+        } else {
+          pool_.root->nodes[j] = pool_.root->nodes[old_child[s]];
+          pool_.node_default[j] = pool_.node_default[old_child[s]];
+        }
+      }
+      RetireRun(kNodes, on.base_child, static_cast<size_t>(std::popcount(on.vector)));
+    }
+    return nn;
+  }
+
+  // Whether the range (base, d), which holds the route being changed, holds
+  // a route longer than d after the change. An insert or next-hop change:
+  // that route itself. A removal: the entries just before and after the
+  // removed one in the store's order decide it (inside the range, any entry
+  // not at its base address is longer than d, and entries at the base come
+  // first), so no search per question.
+  bool RangeKeepsLonger(Key base, unsigned d, bool inserted) const {
+    if (inserted) return true;
+    auto longer_inside = [&](const std::optional<typename Traits::Packed>& e) {
+      return e && Traits::LenOf(*e) > d && InRange(Traits::AddrOf(*e), base, d);
+    };
+    return longer_inside(removed_before_) || longer_inside(removed_after_);
   }
 
   static Key ChunkBase(size_t c) {
@@ -1010,13 +1047,13 @@ class Poptrie {
     size_t c = DirectIndex(pa);
     uint32_t e = DirectAt(c);
     if (!IsSubtree(e)) {
-      if (!HasLonger(ChunkBase(c), S)) return true;  // cannot happen: L > S is in the chunk
+      if (!RangeKeepsLonger(ChunkBase(c), S, inserted)) return true;  // cannot happen: L > S
       auto fresh = BuildChunkFromStore(c, e);
       if (!fresh) return false;
       Publish(c, *fresh);
       return true;
     }
-    if (!inserted && !HasLonger(ChunkBase(c), S)) {
+    if (!RangeKeepsLonger(ChunkBase(c), S, inserted)) {
       RetireChunk(e);
       Publish(c, ChunkDefault(e));
       return true;
@@ -1028,26 +1065,80 @@ class Poptrie {
       Publish(c, *fresh);
       return true;
     }
-    uint32_t old = e & kIndexMask;
-    auto root = AllocRun(kNodes, 1);
-    if (!root) return false;
-    uint32_t def = pool_.node_default[old];
-    if (!UpdateNode(old, *root, ChunkBase(c), S, def, pa, L, x, inserted)) return false;
-    uint32_t fresh = *root | kNodeFlag;
-    const Node nn = pool_.root->nodes[*root];
-    size_t runs = static_cast<size_t>(std::popcount(nn.leafvec));
-    if (kRecords && nn.vector == 0 && runs + kRecordHeader <= kLargeRecord) {
-      // The change left the chunk childless: its leaves fit a record. The
-      // node was never published, but retiring it is simplest and safe.
-      uint32_t leaves[64];  // copied: allocating the record may move the pool
-      std::memcpy(leaves, &pool_.root->leaves[nn.base_leaf], runs * sizeof(uint32_t));
-      auto rec = MakeRecord(nn.leafvec, leaves, def);
-      if (!rec) return false;
-      RetireRun(kNodes, *root, 1);
-      RetireRun(kLeaves, nn.base_leaf, runs);
-      fresh = *rec;
+    // Walk down while the change lies below a child that stays: such a node
+    // keeps its slots, only what is below it changes.
+    const uint32_t root = e & kIndexMask;
+    uint32_t parent = ~0u, cur = root;
+    Key base = ChunkBase(c);
+    unsigned d = S;
+    for (;;) {
+      const Node n = pool_.root->nodes[cur];
+      unsigned sp = Bits6(pa, static_cast<int>(d));
+      if (L <= d + 6 || !(n.vector >> sp & 1) ||
+          !RangeKeepsLonger(ChildBase(base, d, sp), d + 6, inserted)) {
+        break;
+      }
+      parent = cur;
+      cur = n.base_child + static_cast<uint32_t>(std::popcount(LowBits(n.vector, sp)));
+      base = ChildBase(base, d, sp);
+      d += 6;
     }
-    RetireRun(kNodes, old, 1);
+    const Node on = pool_.root->nodes[cur];
+    const uint32_t def = pool_.node_default[cur];
+    auto nn = RebuildNode(cur, base, d, def, pa, L, x, inserted);
+    if (!nn) return false;
+    const size_t runs = static_cast<size_t>(std::popcount(nn->leafvec));
+    const bool to_record =
+        kRecords && cur == root && nn->vector == 0 && runs + kRecordHeader <= kLargeRecord;
+    // Publication, by what changed:
+    // - the node keeps its slot layout: its base words are stored in place
+    //   (each slot's lookup reads one of them, so every address sees the old
+    //   or the new answer);
+    if (!to_record && nn->vector == on.vector && nn->leafvec == on.leafvec) {
+      Node* live = &pool_.root->nodes[cur];
+      if (nn->base_leaf != on.base_leaf) {
+        __atomic_store_n(&live->base_leaf, nn->base_leaf, __ATOMIC_RELEASE);
+      }
+      if (nn->base_child != on.base_child) {
+        __atomic_store_n(&live->base_child, nn->base_child, __ATOMIC_RELEASE);
+      }
+      return true;
+    }
+    // - below the chunk's root: the parent's children get a fresh run with
+    //   the new node, published by storing the parent's base in place;
+    if (parent != ~0u) {
+      const Node pn = pool_.root->nodes[parent];
+      const size_t nchild = static_cast<size_t>(std::popcount(pn.vector));
+      const uint32_t rank = cur - pn.base_child;
+      auto run = AllocRun(kNodes, nchild);
+      if (!run) return false;
+      Node* nodes = pool_.root->nodes;  // after AllocRun: the pool may have moved
+      std::memcpy(&nodes[*run], &nodes[pn.base_child], nchild * sizeof(Node));
+      std::memcpy(&pool_.node_default[*run], &pool_.node_default[pn.base_child],
+                  nchild * sizeof(uint32_t));
+      nodes[*run + rank] = *nn;
+      RetireRun(kNodes, pn.base_child, nchild);
+      __atomic_store_n(&nodes[parent].base_child, *run, __ATOMIC_RELEASE);
+      return true;
+    }
+    // - the chunk's root itself: a new root node (or, left childless, a leaf
+    //   record), published in the direct entry.
+    uint32_t fresh;
+    if (to_record) {
+      uint32_t leaves[64];  // copied: allocating the record may move the pool
+      std::memcpy(leaves, &pool_.root->leaves[nn->base_leaf], runs * sizeof(uint32_t));
+      auto rec = MakeRecord(nn->leafvec, leaves, def);
+      if (!rec) return false;
+      RetireRun(kLeaves, nn->base_leaf, runs);
+      fresh = *rec;
+    } else {
+      auto slot = AllocRun(kNodes, 1);
+      if (!slot) return false;
+      pool_.root->nodes[*slot] = *nn;
+      pool_.node_default[*slot] = def;
+      fresh = *slot | kNodeFlag;
+    }
+    RetireRun(kNodes, root, 1);
     Publish(c, fresh);
     return true;
   }
@@ -1095,7 +1186,10 @@ class Poptrie {
   std::vector<Limbo> limbo_;      // retired, waiting for readers
   size_t limbo_head_ = 0;
   unsigned ops_since_reclaim_ = 0;
-  bool building_fresh_ = false;  // RebuildAll: pools not yet published
+  bool building_fresh_ = false;        // RebuildAll: pools not yet published
+  std::vector<Route> scratch_routes_;  // RoutesBelow's buffer
+  // During a removal: the store's entries around the removed route.
+  std::optional<typename Traits::Packed> removed_before_, removed_after_;
 };
 
 }  // namespace edgefwd::lpm::internal

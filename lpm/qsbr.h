@@ -63,6 +63,25 @@ class QsbrDomain {
   // two callers never get the same token.
   uint64_t Advance() { return epoch_.fetch_add(1, std::memory_order_seq_cst) + 1; }
   bool Passed(uint64_t token) const { return OldestSeen() >= token; }
+  // The token for memory unlinked before the call, without advancing the
+  // epoch (a writer changing routes a million times a second would
+  // otherwise pull the epoch's cache line from every reader each time): the
+  // memory becomes reusable once some later Advance() has passed it and
+  // readers reported quiescent states after that; see AdvancePast(). The
+  // fence keeps the epoch load after the unlinking stores (ThreadSanitizer
+  // does not model fences: there, a read-modify-write gives the same order).
+  uint64_t NextToken() {
+#if defined(__SANITIZE_THREAD__)
+    return epoch_.fetch_add(0, std::memory_order_seq_cst) + 1;
+#else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return epoch_.load(std::memory_order_relaxed) + 1;
+#endif
+  }
+  // Advances the epoch if `token` is still ahead of it.
+  void AdvancePast(uint64_t token) {
+    if (epoch_.load(std::memory_order_relaxed) < token) Advance();
+  }
 
  private:
   static constexpr uint64_t kOffline = ~uint64_t{0};

@@ -74,8 +74,15 @@ class RouteStore {
 
   // First position whose entry is not Less than `probe` (may be End()).
   Pos LowerBound(const Packed& probe) const {
-    auto it = std::upper_bound(firsts_.begin(), firsts_.end(), probe, Traits::Less);
-    size_t b = it == firsts_.begin() ? 0 : static_cast<size_t>(it - firsts_.begin()) - 1;
+    // One route change asks about the same spot several times (the edit,
+    // its neighbours, the routes below it): try the last block first.
+    size_t b = finger_;
+    if (b >= firsts_.size() || (b > 0 && Traits::Less(probe, firsts_[b])) ||
+        (b + 1 < firsts_.size() && !Traits::Less(probe, firsts_[b + 1]))) {
+      auto it = std::upper_bound(firsts_.begin(), firsts_.end(), probe, Traits::Less);
+      b = it == firsts_.begin() ? 0 : static_cast<size_t>(it - firsts_.begin()) - 1;
+      finger_ = b;
+    }
     const Block& blk = *blocks_[b];
     size_t i =
         static_cast<size_t>(std::lower_bound(blk.e, blk.e + blk.n, probe,
@@ -95,6 +102,15 @@ class RouteStore {
   void Next(Pos* p) const {
     ++p->index;
     Normalize(p);
+  }
+  // The entry just before position p (p may be at the end), if any.
+  std::optional<Packed> Before(Pos p) const {
+    while (p.index == 0) {
+      if (p.block == 0) return std::nullopt;
+      --p.block;
+      p.index = blocks_[p.block]->n;
+    }
+    return At(Pos{p.block, p.index - 1});
   }
 
   std::optional<Packed> Find(Key addr, unsigned len) const {
@@ -218,6 +234,7 @@ class RouteStore {
   std::vector<Packed> firsts_;  // first entry of each block, for the block search
   size_t size_ = 0;
   size_t len_count_[Traits::kWidth + 1];
+  mutable size_t finger_ = 0;  // the block the last search ended in (writer thread only)
 };
 
 }  // namespace edgefwd::lpm::internal

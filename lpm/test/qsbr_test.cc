@@ -43,6 +43,23 @@ TEST(Qsbr, QuiescentBeforeRetireDoesNotCount) {
   EXPECT_EQ(q.Reclaim(), 1u);
 }
 
+// NextToken tags memory without advancing the epoch: a quiescent state
+// counts only once an Advance has passed the token, whenever that comes.
+TEST(Qsbr, NextTokenWaitsForAnAdvanceAndAQuiescentStateAfterIt) {
+  QsbrDomain q(4);
+  auto r = q.RegisterReader();
+  const uint64_t token = q.NextToken();
+  EXPECT_EQ(q.NextToken(), token);  // no advance of its own
+  q.Quiescent(r);
+  EXPECT_FALSE(q.Passed(token));  // that quiescent state may precede the unlink
+  q.AdvancePast(token);
+  EXPECT_FALSE(q.Passed(token));
+  q.Quiescent(r);
+  EXPECT_TRUE(q.Passed(token));
+  q.AdvancePast(token);  // already past: no further advance
+  EXPECT_EQ(q.NextToken(), token + 1);
+}
+
 TEST(Qsbr, OfflineReaderDoesNotHoldBack) {
   QsbrDomain q(4);
   auto r = q.RegisterReader();
