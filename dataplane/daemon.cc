@@ -256,14 +256,12 @@ absl::Status Daemon::Setup() {
   env_->qsbr = qsbr_.get();
   for (const PortConfig& pc : cfg_.ports) {
     for (lpm::Ipv4Address a : pc.ipv4) {
-      if (env_->local.v4_count == LocalAddresses::kMax)
+      if (!env_->local.Add(a))
         return absl::InvalidArgumentError("more than 16 local IPv4 addresses");
-      env_->local.v4[env_->local.v4_count++] = a;
     }
     for (const lpm::Ipv6Address& a : pc.ipv6) {
-      if (env_->local.v6_count == LocalAddresses::kMax)
+      if (!env_->local.Add(a))
         return absl::InvalidArgumentError("more than 16 local IPv6 addresses");
-      env_->local.v6[env_->local.v6_count++] = a;
     }
   }
   for (const auto& p : ports_) {

@@ -2,7 +2,6 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_prefetch.h>
 
 #include "dataplane/pipeline/flow_hash.h"
 #include "dataplane/pipeline/ipv4_check.h"
@@ -105,43 +104,56 @@ void Worker::ProcessBurst(uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
   uint8_t v4_index[kBurst];
   uint8_t v6_index[kBurst];
   uint16_t n4 = 0, n6 = 0;
-  uint16_t fast = 0;  // packets that took the fast path
 
   WorkerCounters& c = *counters_;
   const bool timed = timed_;
   const uint64_t t_start = timed ? rte_rdtsc() : 0;
   uint64_t rx_bytes = 0;
-  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i)
-    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   // Steps 1-2: parse and check every packet; collect destinations. Untagged
-  // IPv4 without options takes the fast path; everything else (and every
-  // packet the fast path has doubts about) the full steps.
+  // IPv4 without options takes the fast path, checked for the whole burst
+  // at once; everything else (and every packet the fast path has doubts
+  // about) the full steps.
+  // No software prefetch: the loads of this first pass do not depend on each
+  // other, so the core already has the headers of many packets in flight
+  // (a prefetch a few packets ahead in the same loop cost 0.7 cycles per
+  // packet in edgefwd-pipeline-bench and could only start a miss some ten
+  // cycles earlier). The later passes find the headers in L1.
+  Ipv4FastBurst& fb = fast_burst_;
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-    rte_mbuf* m = pkts[i];
+    const rte_mbuf* m = pkts[i];
     const uint32_t pkt_len = m->pkt_len;
     rx_bytes += pkt_len;
-    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-    const uint32_t contiguous = m->data_len == pkt_len ? pkt_len : 0;
-    if (Ipv4FastForward(frame, contiguous, nic_checksum && NicCheckedIpv4(m), local)) [[likely]] {
-      meta[i] = Meta{kEthernetHeaderBytes, false};
-      v4_dst[n4] = LoadBe32(frame + kEthernetHeaderBytes + 16);
-      v4_index[n4++] = uint8_t(i);
-      ++fast;
-      continue;
-    }
-    switch (ParseAndCheck(m, in, &meta[i])) {
-      case Slow::kIpv4:
-        v4_dst[n4] = LoadBe32(frame + meta[i].l3_offset + 16);
+    fb.Load(i, rte_pktmbuf_mtod(m, const uint8_t*), m->data_len == pkt_len ? pkt_len : 0,
+            nic_checksum && NicCheckedIpv4(m));
+  }
+  const uint16_t fast = uint16_t(fb.Check(n, local));
+  const lpm::Ipv4Address* v4_lookup = fb.destinations();
+  if (fast != n) [[unlikely]] {
+    v4_lookup = v4_dst;
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+      if (fb.Passed(i)) {
+        meta[i] = Meta{kEthernetHeaderBytes, false};
+        v4_dst[n4] = fb.Destination(i);
         v4_index[n4++] = uint8_t(i);
-        break;
-      case Slow::kIpv6:
-        std::memcpy(v6_dst[n6].data(), frame + meta[i].l3_offset + 24, 16);
-        v6_index[n6++] = uint8_t(i);
-        break;
-      case Slow::kDisposed:
-        break;
+        continue;
+      }
+      switch (ParseAndCheck(m, in, &meta[i])) {
+        case Slow::kIpv4:
+          v4_dst[n4] = LoadBe32(frame + meta[i].l3_offset + 16);
+          v4_index[n4++] = uint8_t(i);
+          break;
+        case Slow::kIpv6:
+          std::memcpy(v6_dst[n6].data(), frame + meta[i].l3_offset + 24, 16);
+          v6_index[n6++] = uint8_t(i);
+          break;
+        case Slow::kDisposed:
+          break;
+      }
     }
+  } else {
+    n4 = n;  // v4_index is not read when every packet took the fast path
   }
   c.ports[in_port].rx.packets.Add(n);
   c.ports[in_port].rx.bytes.Add(rx_bytes);
@@ -149,7 +161,7 @@ void Worker::ProcessBurst(uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
   const uint64_t t_checked = timed ? rte_rdtsc() : 0;
 
   // Step 3: one bulk lookup per family for the whole burst.
-  if (n4 != 0) env_->v4->LookupBurst(v4_dst, v4_nh, n4);
+  if (n4 != 0) env_->v4->LookupBurst(v4_lookup, v4_nh, n4);
   if (n6 != 0) env_->v6->LookupBurst(v6_dst, v6_nh, n6);
   c.lookups.Add(n4 + n6);
   const uint64_t t_looked_up = timed ? rte_rdtsc() : 0;

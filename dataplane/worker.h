@@ -12,6 +12,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/pipeline/ethernet.h"
+#include "dataplane/pipeline/ipv4_fast.h"
 #include "dataplane/pipeline/local_addresses.h"
 #include "dataplane/state/forwarding_state.h"
 #include "lpm/ipv4_table.h"
@@ -21,7 +22,7 @@
 namespace edgefwd::dataplane {
 
 inline constexpr uint16_t kBurst = 32;
-inline constexpr uint16_t kPrefetchAhead = 3;
+static_assert(kBurst <= Ipv4FastBurst::kMax);
 // Stage cycles are measured in one loop turn in this many: rdtsc costs ~25
 // cycles here, and timing every burst cost ~5 cycles per packet.
 inline constexpr uint32_t kStageSampleEvery = 16;
@@ -109,6 +110,7 @@ class Worker {
   lpm::QsbrDomain::ReaderId reader_;
   bool timed_ = false;  // this loop turn's stages are timed
   TxBuffer tx_[kMaxPorts];
+  Ipv4FastBurst fast_burst_;  // scratch of ProcessBurst
 };
 
 }  // namespace edgefwd::dataplane

@@ -5,6 +5,7 @@
 // start by +-4 bytes (rte_pktmbuf_prepend / adj) when the tag changes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -27,8 +28,9 @@ inline TagChange TagChangeFor(bool tagged_in, uint16_t vlan_out) {
 // `frame` is the (possibly moved) frame start. Writes MACs and, for a tagged
 // egress, the 802.1Q tag. A kept tag keeps its priority bits.
 inline void WriteEthernet(uint8_t* frame, const Adjacency& adj, TagChange change) {
-  std::memcpy(frame, adj.dst_mac.data(), 6);
-  std::memcpy(frame + 6, adj.src_mac.data(), 6);
+  // Both MACs in one 12-byte copy (two moves instead of four).
+  static_assert(offsetof(Adjacency, dst_mac) == 0 && offsetof(Adjacency, src_mac) == 6);
+  std::memcpy(frame, &adj, 12);
   if (adj.vlan == 0) return;
   uint16_t pcp = change == TagChange::kKeep ? (LoadBe16(frame + 14) & 0xf000) : 0;
   StoreBe16(frame + 12, kEtherTypeVlan);
