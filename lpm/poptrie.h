@@ -133,6 +133,11 @@ class Poptrie {
   static uint32_t LoadBase(const uint32_t& word) {
     return __atomic_load_n(&word, __ATOMIC_ACQUIRE);
   }
+  // Leaf values of nodes and records may be stored in place too (the value
+  // is all a lookup takes from it).
+  static uint32_t LoadLeaf(const uint32_t& word) {
+    return __atomic_load_n(&word, __ATOMIC_RELAXED);
+  }
 
   NextHop Lookup(Key k) const {
     const Root* r = root_.load(std::memory_order_acquire);
@@ -140,7 +145,7 @@ class Poptrie {
     if (!(e & (kNodeFlag | kRecordFlag))) return e - 1;
     if constexpr (kRecords) {
       if (e & kRecordFlag) {
-        return r->leaves[RecordLeafIndex(r->leaves, e & kIndexMask, Bits6(k, S))] - 1;
+        return LoadLeaf(r->leaves[RecordLeafIndex(r->leaves, e & kIndexMask, Bits6(k, S))]) - 1;
       }
     }
     const Node* nodes = r->nodes;
@@ -152,7 +157,9 @@ class Poptrie {
         idx = LoadBase(n.base_child) + static_cast<uint32_t>(std::popcount(n.vector & (bit - 1)));
         continue;
       }
-      return r->leaves[LoadBase(n.base_leaf) + std::popcount(n.leafvec & ((bit << 1) - 1)) - 1] - 1;
+      return LoadLeaf(r->leaves[LoadBase(n.base_leaf) +
+                                std::popcount(n.leafvec & ((bit << 1) - 1)) - 1]) -
+             1;
     }
   }
 
@@ -414,7 +421,7 @@ class Poptrie {
       for (size_t j = 0; j < nr; ++j) {
         size_t i = records[j];
         unsigned slot = SlotAt(keys[i], S);
-        out[i] = leaves[RecordLeafIndex(leaves, idx[i], slot)] - 1;
+        out[i] = LoadLeaf(leaves[RecordLeafIndex(leaves, idx[i], slot)]) - 1;
       }
       for (int d = S; na > 0; d += 6) {
         size_t still = 0, nended = 0;
@@ -435,7 +442,7 @@ class Poptrie {
           ended[nended] = static_cast<uint8_t>(i);
           nended += is_child ^ 1;
         }
-        for (size_t j = 0; j < nended; ++j) out[ended[j]] = leaves[idx[ended[j]]] - 1;
+        for (size_t j = 0; j < nended; ++j) out[ended[j]] = LoadLeaf(leaves[idx[ended[j]]]) - 1;
         na = still;
       }
       keys += m;
@@ -949,6 +956,23 @@ class Poptrie {
     if (!root || !EmitSlots(*root, r, sl, base, S, def)) return std::nullopt;
     return *root | kNodeFlag;
   }
+  // A leaf record whose runs start where they did: the changed values are
+  // stored in place, which publishes the change (a lookup reads one leaf of
+  // it). False, touching nothing, when the runs move or a child appears.
+  bool UpdateRecordInPlace(uint32_t rec, Key base, uint32_t def) {
+    const std::vector<Route>& routes = RoutesBelow(base, S);
+    Slots sl;
+    FillSlots(routes.data(), routes.size(), S, def, &sl);
+    if (sl.vec != 0) return false;
+    uint32_t runs[64];
+    size_t n;
+    if (LeafRuns(0, sl.val, runs, &n) != RecordLeafvec(rec)) return false;
+    uint32_t* live = &pool_.root->leaves[rec + kRecordHeader];
+    for (size_t i = 0; i < n; ++i) {
+      if (live[i] != runs[i]) __atomic_store_n(&live[i], runs[i], __ATOMIC_RELAXED);
+    }
+    return true;
+  }
   std::optional<uint32_t> BuildChunkFromStore(size_t c, uint32_t def) {
     std::vector<Route>& routes = RoutesBelow(ChunkBase(c), S);
     return BuildChunk(routes.data(), routes.size(), ChunkBase(c), def);
@@ -1042,6 +1066,21 @@ class Poptrie {
     uint32_t leafvals[64];
     size_t nleaf;
     Node nn{vec, LeafRuns(vec, val, leafvals, &nleaf), on.base_child, on.base_leaf};
+    // Same slot layout and children: only leaf values change, and they are
+    // stored in place, which publishes the change (a lookup reads one leaf,
+    // so each address sees its old or its new value; runs are shared only
+    // by copies of this node, which have the same layout). Nothing after
+    // this can fail. Not for a chunk root about to become a leaf record:
+    // that may still fail to allocate, and must leave the table as it was.
+    const bool becomes_record = kRecords && d == static_cast<unsigned>(S) && vec == 0 &&
+                                nleaf + kRecordHeader <= kLargeRecord;
+    if (vec == on.vector && rebuild == 0 && nn.leafvec == on.leafvec && !becomes_record) {
+      uint32_t* live = &pool_.root->leaves[on.base_leaf];
+      for (size_t i = 0; i < nleaf; ++i) {
+        if (live[i] != leafvals[i]) __atomic_store_n(&live[i], leafvals[i], __ATOMIC_RELAXED);
+      }
+      return nn;
+    }
     const bool same_leaves =
         nn.leafvec == on.leafvec &&
         std::equal(leafvals, leafvals + nleaf, &pool_.root->leaves[on.base_leaf]);
@@ -1158,6 +1197,7 @@ class Poptrie {
       return true;
     }
     if (e & kRecordFlag) {  // a few short routes: rebuilding is as cheap as editing
+      if (UpdateRecordInPlace(e & kIndexMask, ChunkBase(c), ChunkDefault(e))) return true;
       auto fresh = BuildChunkFromStore(c, ChunkDefault(e));
       if (!fresh) return false;
       RetireChunk(e);
