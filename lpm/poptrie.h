@@ -18,12 +18,13 @@
 //
 // Updates copy on write, publishing once, at the highest point that changes:
 // a node whose slot layout (vector, leafvec) stays gets fresh leaf or child
-// runs and its base words are stored in place; a node whose layout changes
-// is written into a fresh copy of its parent's child run, published by the
-// parent's base word; a chunk root that changes layout is replaced and its
-// direct entry stored. Each is one release store that a lookup reads at most
-// once per visit, so a reader walks either the old or the new path and sees
-// the old or the new answer for every address. Replaced runs wait in a limbo
+// runs and its base words are stored in place (or, when only leaf values
+// change, just those leaf words: in nodes and IPv4 leaf records); a node
+// whose layout changes is written into a fresh copy of its parent's child
+// run, published by the parent's base word; a chunk root that changes
+// layout is replaced and its direct entry stored. Each is a store that a
+// lookup reads at most once per visit, so a reader walks either the old or
+// the new path and sees the old or the new answer for every address. Replaced runs wait in a limbo
 // list until the QSBR domain says every reader has passed a quiescent state.
 #pragma once
 
