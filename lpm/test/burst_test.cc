@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lpm/test/families.h"
+#include "lpm/test/reference_lpm.h"
 
 namespace edgefwd::lpm::test {
 namespace {
@@ -19,12 +20,6 @@ template <class F>
 class Burst : public ::testing::Test {};
 using Families = ::testing::Types<V4, V6>;
 TYPED_TEST_SUITE(Burst, Families);
-
-template <class F>
-typename F::Key Mask(typename F::Key k, unsigned len) {
-  using Key = typename F::Key;
-  return len == 0 ? Key{0} : k & (~Key{0} << (F::W - len));
-}
 
 TYPED_TEST(Burst, EveryLengthMatchesSingleLookups) {
   using F = TypeParam;
@@ -40,7 +35,7 @@ TYPED_TEST(Burst, EveryLengthMatchesSingleLookups) {
 
   std::vector<std::pair<Key, unsigned>> routes;
   auto add = [&](Key k, unsigned len) {
-    Key m = Mask<F>(k, len);
+    Key m = ReferenceLpm<Key, F::W>::Mask(k, len);
     ASSERT_EQ(table->Insert(Prefix{F::AddrOf(m), static_cast<uint8_t>(len)},
                             static_cast<NextHop>(rng() % 1000)),
               LpmError::kOk);
