@@ -26,7 +26,9 @@ struct Ipv6RouteChange {
   NextHop next_hop = 0;  // kUpsert only
 };
 
-class Ipv6Table {
+// alignas(64): readers load impl_ per lookup; no writer-side heap object may
+// share its line.
+class alignas(64) Ipv6Table {
  public:
   // `qsbr` must outlive the table; it is shared with the other tables so a
   // worker reports one quiescent state for all of them.

@@ -76,7 +76,9 @@ inline constexpr size_t kMinVectorBurst = 16;
 
 // Everything a reader dereferences; replaced as a whole when a pool grows or
 // the table is rebuilt, so a reader's snapshot never changes size under it.
-struct Root {
+// A cache line of its own: a heap neighbour the writer stores to would
+// otherwise take the line from every reader once per change.
+struct alignas(64) Root {
   uint32_t* direct;
   Node* nodes;
   uint32_t* leaves;
@@ -1317,8 +1319,12 @@ class Poptrie {
 
   TableConfig config_;
   QsbrDomain* qsbr_;
-  std::atomic<Root*> root_{nullptr};
-  Pool pool_;
+  // The one word of this object readers load (once per lookup or burst), in
+  // a line of its own: the writer's state below (free lists, limbo) changes
+  // with every route change, and a shared line would cost a reader burst a
+  // miss to the writer's core after each change.
+  alignas(64) std::atomic<Root*> root_{nullptr};
+  alignas(64) Pool pool_;
   Store store_;
   uint64_t generation_ = 0;
   std::vector<Limbo> op_allocs_;  // runs allocated by the current operation
