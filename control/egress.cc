@@ -40,9 +40,13 @@ std::vector<size_t> ExpandWeights(std::span<const uint32_t> weights) {
 
 namespace {
 
-bool SameWire(const NeighborSpec& a, const NeighborSpec& b) {
+// Whether the adjacency written for `a` serves `b` unchanged: the wire (port,
+// VLAN, MACs, next hops) and the class, which workers read from the
+// adjacency to count packets per egress class.
+bool SameAdjacency(const NeighborSpec& a, const NeighborSpec& b) {
   return a.port == b.port && a.vlan == b.vlan && a.mac == b.mac && a.port_mac == b.port_mac &&
-         a.next_hop_v4 == b.next_hop_v4 && a.next_hop_v6 == b.next_hop_v6;
+         a.next_hop_v4 == b.next_hop_v4 && a.next_hop_v6 == b.next_hop_v6 &&
+         a.egress_class == b.egress_class;
 }
 
 }  // namespace
@@ -155,7 +159,7 @@ EgressModel::SpecChanges EgressModel::ApplySpec(const ControlSpec& spec,
     } else {
       Egress& e = egresses_[*id];
       if (e.spec.egress_class != n.egress_class) changes.ranking.push_back(*id);
-      if (!SameWire(e.spec, n)) {
+      if (!SameAdjacency(e.spec, n)) {
         // Readers may be using the old adjacency: write a fresh one and
         // move the paths to it; the old id is freed after a grace period.
         released_adjacencies->push_back(e.adjacency);

@@ -81,6 +81,24 @@ TEST_F(ReloadTest, NeighbourChangesMoveToAFreshAdjacency) {
   EXPECT_TRUE(Exec(*cp_, "v1 route add 50.0.0.0/8 peer-z").ok);
 }
 
+// The workers count packets per egress class from the adjacency: a
+// neighbour whose class changes (same wire) must get an adjacency with the
+// new class, or its traffic goes on being counted under the old one.
+TEST_F(ReloadTest, NeighbourClassChangeReachesItsAdjacency) {
+  auto class_of_20 = [&] {
+    const auto* path = fib_.state.path(FibOf("20.0.0.0/8"));
+    return fib_.state.adjacency(path->members[0]).egress_class;
+  };
+  ASSERT_EQ(class_of_20(), dataplane::EgressClass::kPeering);
+  next_ = spec_;
+  for (auto& n : next_.neighbors) {
+    if (n.name == "peer-y") n.egress_class = dataplane::EgressClass::kCdn;
+  }
+  ASSERT_TRUE(cp_->Reload().ok());
+  EXPECT_EQ(class_of_20(), dataplane::EgressClass::kCdn);
+  EXPECT_EQ(fib_.One("20.1.1.1"), "peer-y");
+}
+
 TEST_F(ReloadTest, ClassChangeReranks) {
   EXPECT_EQ(fib_.One("10.1.1.1"), "peer-x");
   next_ = spec_;
