@@ -330,11 +330,20 @@ std::optional<toml::table> ParseToml(FileReader& r, std::string_view text) {
   return std::move(result).table();
 }
 
+// Only regular files: a directory opens and reads as empty (an include of
+// one would be accepted as holding nothing), a device or FIFO may never end.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    return absl::NotFoundError(Cat(path, ": cannot read"));
+  if (!std::filesystem::is_regular_file(status))
+    return absl::NotFoundError(Cat(path, ": not a regular file"));
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(Cat(path, ": cannot read"));
   std::stringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) return absl::NotFoundError(Cat(path, ": read error"));
   return ss.str();
 }
 

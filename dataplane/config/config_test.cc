@@ -264,6 +264,28 @@ TEST_F(IncludeTest, IncludeMayHoldOnlyNeighbors) {
   EXPECT_THAT(std::string(cfg.status().message()), HasSubstr(inc + ":1: ports: unknown key"));
 }
 
+// A directory opens and reads as empty, a FIFO or device may never end:
+// neither is taken for an (empty) include.
+TEST_F(IncludeTest, IncludeMustBeARegularFile) {
+  std::filesystem::create_directories(dir_ / "neighbors.d");
+  std::string main = Write("edgefwd.toml", "include = [\"neighbors.d\"]\n" + std::string(kPort));
+  auto cfg = ReadConfigFile(main);
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(
+      std::string(cfg.status().message()),
+      HasSubstr(main + ":1: include: " + (dir_ / "neighbors.d").string() + ": not a regular file"));
+  main = Write("edgefwd.toml", "include = [\"/dev/zero\"]\n" + std::string(kPort));
+  cfg = ReadConfigFile(main);
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(std::string(cfg.status().message()), HasSubstr("/dev/zero: not a regular file"));
+}
+
+TEST_F(IncludeTest, ConfigMustBeARegularFile) {
+  auto cfg = ReadConfigFile(dir_.string());
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(std::string(cfg.status().message()), HasSubstr(": not a regular file"));
+}
+
 TEST(MacTest, ParseAndFormat) {
   EXPECT_EQ(FormatMac(*ParseMac("0A:bc:00:11:22:33")), "0a:bc:00:11:22:33");
   EXPECT_FALSE(ParseMac("0a:bc:00:11:22").has_value());
