@@ -54,8 +54,9 @@ std::string PrefixReason(std::string_view text, bool v6) {
   }
   const int max_len = v6 ? 128 : 32;
   int value = 0;
+  // At most three digits, so the value cannot overflow.
   bool digits = !len.empty() && len.size() <= 3;
-  for (char c : len) {
+  for (char c : digits ? len : std::string_view()) {
     if (c < '0' || c > '9') {
       digits = false;
       break;

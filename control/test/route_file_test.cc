@@ -72,6 +72,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"10.0.300.0/24 a\n", "f.routes:1: prefix: '10.0.300.0' is not an IPv4 address"},
         BadCase{"2001:zz::/32 a\n", "f.routes:1: prefix: '2001:zz::' is not an IPv6 address"},
         BadCase{"10.0.0.0/x a\n", "f.routes:1: prefix: length 'x' is out of range"},
+        // Ten digits: describing it once overflowed an int (UBSan, found by fuzzing).
+        BadCase{"10.0.0.0/9999999999 a\n",
+                "f.routes:1: prefix: length '9999999999' is out of range 0..32"},
         BadCase{"\n\n10.0.0.0/8\n", "f.routes:3: egress: missing"},
         BadCase{"10.0.0.0/8 a b\n", "f.routes:1: line: extra field"},
         BadCase{"10.0.0.0/8 a\x01\n", "f.routes:1: line: binary byte 0x01"},
