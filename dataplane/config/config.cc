@@ -8,6 +8,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 
+// toml++ 3.3.0 (Debian 12) calls its key parser on a malformed table header
+// such as "[[=" or "[[[a]]" without checking the precondition that parser
+// asserts (fixed upstream in marzer/tomlplusplus PR #301, 2026). With
+// asserts enabled (any build without NDEBUG) a bad config, or a bad one on
+// `reload` in a running daemon, would abort the process; without the assert
+// the parser goes on and reports the proper syntax error. So toml++'s
+// internal asserts stay off in every build. (Built with clang and NDEBUG the
+// precondition becomes __builtin_assume; edgefwd builds with GCC, where it
+// is a no-op.)
+#define TOML_ASSERT(expr) static_cast<void>(0)
 // No exceptions anywhere in edgefwd: toml++ reports errors via parse_result.
 #include <toml++/toml.h>
 
@@ -320,7 +330,30 @@ void ReadWorker(FileReader& r, const toml::table& t, size_t i, Config& cfg) {
   if (r.ok()) cfg.workers.push_back(std::move(w));
 }
 
+// Configuration files are ASCII. toml++ 3.3.0 (Debian 12) reaches a
+// __builtin_unreachable() classifying some non-ASCII characters (e.g. U+03DC
+// between tokens; marzer/tomlplusplus#295, fixed upstream in 2026; found by
+// config_fuzz): undefined behaviour in a daemon that re-reads its config on
+// `reload`. Nothing in the schema needs more than ASCII.
+bool CheckAscii(FileReader& r, std::string_view text) {
+  uint32_t line = 1, column = 1;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) {
+      r.Fail(
+          line, "syntax",
+          absl::StrFormat("byte 0x%02x at column %u is not ASCII (configuration files are ASCII)",
+                          c, column));
+      return false;
+    }
+    ++column;
+    if (c == '\n') ++line, column = 1;
+  }
+  return true;
+}
+
 std::optional<toml::table> ParseToml(FileReader& r, std::string_view text) {
+  if (!CheckAscii(r, text)) return std::nullopt;
   toml::parse_result result = toml::parse(text, std::string_view(r.file()));
   if (!result) {
     const toml::parse_error& e = result.error();

@@ -214,6 +214,16 @@ const BrokenCase kBroken[] = {
      "cfg/edgefwd.toml:1: class_preference: 'cdn' twice"},
     {"MissingInclude", "include = [\"nope.toml\"]\n" + std::string(kPort),
      "cfg/edgefwd.toml:1: include: cfg/nope.toml: cannot read"},
+    // toml++ 3.3.0 asserted on these (found by config_fuzz): an error, not an abort.
+    {"HeaderWithoutKey", std::string(kPort) + "[[= 1\n",
+     "cfg/edgefwd.toml:4: syntax: Error while parsing key"},
+    {"HeaderOfThreeBrackets", "[[[a]]]\n" + std::string(kPort),
+     "cfg/edgefwd.toml:1: syntax: Error while parsing key"},
+    // toml++ 3.3.0 reached __builtin_unreachable on this one (config_fuzz).
+    {"NotAscii", std::string(kPort) + "\xcf\x9c\n",
+     "cfg/edgefwd.toml:4: syntax: byte 0xcf at column 1 is not ASCII"},
+    {"NotAsciiInAComment", std::string(kPort) + "mtu = 1500  # caf\xc3\xa9\n",
+     "cfg/edgefwd.toml:4: syntax: byte 0xc3 at column 18 is not ASCII"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, BrokenConfigTest, ::testing::ValuesIn(kBroken),
