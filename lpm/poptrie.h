@@ -320,8 +320,10 @@ class Poptrie {
     alignas(64) uint64_t key_hi[kMax], key_lo[kMax];  // shifted left by S
     alignas(64) uint64_t walk[2][kMax + 8];           // 8 words of slack: stores are
     alignas(64) uint64_t done[kMax + 8];              // whole registers
-    alignas(64) uint64_t flat_walk[kMax + 8];
-    size_t nfl = 0;
+    // Lanes at a flat word, then (compacted in place) those it sends to a
+    // node at depth S + F. (One list: a frame over 4 KiB measured slower.)
+    alignas(64) uint64_t flat_list[kMax + 8];
+    size_t nflat = 0, nfl = 0;
     const __m512i idx_mask = _mm512_set1_epi64((int64_t{1} << kLaneShift) - 1);
     const __m512i lane_mask = _mm512_set1_epi64(int64_t{63} << kLaneShift);
     const __m512i key_mask = _mm512_set1_epi64(static_cast<int64_t>(~uint64_t{0} << kKeyShift));
@@ -336,37 +338,29 @@ class Poptrie {
       Keys8 k = load(first, count);
       __m512i di = _mm512_srli_epi64(k.hi, 64 - S);
       __m256i e = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), valid, di, direct, 4);
-      __mmask8 flat = 0;
-      if constexpr (kFlat) {
-        // Lanes in a chunk with a flat block take its word instead.
-        flat =
-            _mm256_mask_test_epi32_mask(valid, e, _mm256_set1_epi32(static_cast<int>(kFlatFlag)));
-        if (flat) {
-          __m512i blk = _mm512_cvtepu32_epi64(
-              _mm256_and_si256(e, _mm256_set1_epi32(static_cast<int>(kIndexMask))));
-          __m512i fi = _mm512_or_si512(
-              _mm512_slli_epi64(blk, F),
-              _mm512_and_si512(_mm512_srli_epi64(k.hi, 64 - S - F),
-                               _mm512_set1_epi64(static_cast<int64_t>(kFlatWords - 1))));
-          e = _mm512_mask_i64gather_epi32(e, flat, fi, flat_words, 4);
-        }
-      }
-      // Every lane's direct (or flat) answer; lanes that go on overwrite theirs at the end.
+      // Every lane's direct answer; lanes that go on overwrite theirs at the end.
       _mm256_mask_storeu_epi32(out + first, valid, _mm256_sub_epi32(e, _mm256_set1_epi32(1)));
       __mmask8 node = _mm256_mask_test_epi32_mask(valid, e, flag32);
       __m512i hi = _mm512_or_si512(_mm512_slli_epi64(k.hi, S), _mm512_srli_epi64(k.lo, 64 - S));
       __m512i lane = _mm512_add_epi64(iota, _mm512_set1_epi64(static_cast<int64_t>(first)));
       __m512i idx = _mm512_cvtepu32_epi64(_mm256_andnot_si256(flag32, e));
       if constexpr (kFlat) {
-        __mmask8 flat_node = node & flat;
-        node &= static_cast<__mmask8>(~flat);
-        if (flat_node) {
-          // The key bits after the flat ones (S + F + 28 <= 64: all in hi).
-          __m512i fa =
-              _mm512_ternarylogic_epi64(idx, _mm512_slli_epi64(lane, kLaneShift),
-                                        _mm512_and_si512(_mm512_slli_epi64(hi, F), key_mask), 0xFE);
-          _mm512_storeu_si512(&flat_walk[nfl], _mm512_maskz_compress_epi64(flat_node, fa));
-          nfl += static_cast<size_t>(std::popcount(static_cast<unsigned>(flat_node)));
+        // Lanes in a chunk with a flat block: listed with their word's
+        // index in place of a node index and the key bits after S + F
+        // (S + F + 28 <= 64: all in hi), for the flat pass below.
+        __mmask8 flat =
+            _mm256_mask_test_epi32_mask(valid, e, _mm256_set1_epi32(static_cast<int>(kFlatFlag)));
+        __m512i blk = _mm512_and_si512(idx, idx_mask);
+        __m512i fi = _mm512_or_si512(
+            _mm512_slli_epi64(blk, F),
+            _mm512_and_si512(_mm512_srli_epi64(k.hi, 64 - S - F),
+                             _mm512_set1_epi64(static_cast<int64_t>(kFlatWords - 1))));
+        __m512i fa =
+            _mm512_ternarylogic_epi64(fi, _mm512_slli_epi64(lane, kLaneShift),
+                                      _mm512_and_si512(_mm512_slli_epi64(hi, F), key_mask), 0xFE);
+        if (flat) {  // a compressed store costs about a gather
+          _mm512_storeu_si512(&flat_list[nflat], _mm512_maskz_compress_epi64(flat, fa));
+          nflat += static_cast<size_t>(std::popcount(static_cast<unsigned>(flat)));
         }
       }
       _mm512_store_si512(&key_hi[first], hi);
@@ -376,11 +370,38 @@ class Poptrie {
       _mm512_storeu_si512(&walk[0][na], _mm512_maskz_compress_epi64(node, a));
       na += static_cast<size_t>(std::popcount(static_cast<unsigned>(node)));
     }
+    if constexpr (kFlat) {
+      // The flat pass, in full registers and as a loop of its own: a
+      // branch on a group's flat lanes inside the loop above was turned
+      // into an always-executed masked gather (~1.5x slower without any).
+      for (size_t j = 0; j < nflat; j += 8) {
+        __mmask8 valid = nflat - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (nflat - j)) - 1);
+        __m512i a = _mm512_load_si512(&flat_list[j]);
+        __m256i f = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), valid,
+                                                _mm512_and_si512(a, idx_mask), flat_words, 4);
+        alignas(32) uint32_t val[8];
+        alignas(32) uint32_t lane[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(val),
+                           _mm256_sub_epi32(f, _mm256_set1_epi32(1)));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lane),
+                           _mm512_cvtepi64_epi32(_mm512_srli_epi64(a, kLaneShift)));
+        size_t cnt = nflat - j < 8 ? nflat - j : 8;
+        for (size_t i = 0; i < cnt; ++i) out[lane[i] & 63] = val[i];  // node lanes: overwritten
+        __mmask8 node = _mm256_mask_test_epi32_mask(valid, f, flag32);
+        __m512i next = _mm512_ternarylogic_epi64(
+            a, idx_mask, _mm512_cvtepu32_epi64(_mm256_andnot_si256(flag32, f)), 0xBA);  // a&~b|c
+        _mm512_storeu_si512(&flat_list[nfl], _mm512_maskz_compress_epi64(node, next));
+        nfl += static_cast<size_t>(std::popcount(static_cast<unsigned>(node)));
+      }
+    }
     size_t nd = 0;
+    // (Inlined by force: GCC left it out of line once the flat step grew the
+    // function, at ~half the speed.)
     // One level for up to eight lanes: returns the lanes' next words,
     // `child` those that go on, `leaf` those that end at this node.
-    auto step = [&](__m512i a, __mmask8 valid, int level, __mmask8* child,
-                    __mmask8* leaf) -> __m512i {
+    auto step = [&](__m512i a, __mmask8 valid, int level, __mmask8* child, __mmask8* leaf)
+                    __attribute__((always_inline))
+                        ->__m512i {
       if (level > 0 && level % kKeyLevels == 0) {
         int sh = 6 * level;  // key bits already used below the direct index
         __m512i lane = _mm512_srli_epi64(_mm512_and_si512(a, lane_mask), kLaneShift);
@@ -415,15 +436,30 @@ class Poptrie {
       return next;
     };
     int level = 0, cur = 0;
-    for (;; ++level, cur ^= 1) {
-      if constexpr (kFlat) {
-        if (level == F / 6 && nfl > 0) {
-          std::memcpy(&walk[cur][na], flat_walk, nfl * sizeof(uint64_t));
-          na += nfl;
-          nfl = 0;
+    if constexpr (kFlat) {
+      if (nfl > 0) {
+        for (; level < F / 6; ++level, cur ^= 1) {
+          size_t nn = 0;
+          for (size_t j = 0; j < na; j += 8) {
+            __mmask8 valid = na - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (na - j)) - 1);
+            __mmask8 child, leaf;
+            __m512i next = step(_mm512_load_si512(&walk[cur][j]), valid, level, &child, &leaf);
+            _mm512_storeu_si512(&walk[cur ^ 1][nn], _mm512_maskz_compress_epi64(child, next));
+            nn += static_cast<size_t>(std::popcount(static_cast<unsigned>(child)));
+          }
+          na = nn;
         }
+        // Masked register stores: GCC turns a plain copy loop into a call
+        // to memcpy, and a call anywhere in the walk makes it keep the
+        // walk's vector constants in memory (~1.5x slower).
+        for (size_t j = 0; j < nfl; j += 8) {
+          __mmask8 take = nfl - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (nfl - j)) - 1);
+          _mm512_mask_storeu_epi64(&walk[cur][na + j], take, _mm512_load_si512(&flat_list[j]));
+        }
+        na += nfl;
       }
-      if (na <= 8 && nfl == 0) break;
+    }
+    for (; na > 8; ++level, cur ^= 1) {
       size_t nn = 0;
       for (size_t j = 0; j < na; j += 8) {
         __mmask8 valid = na - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (na - j)) - 1);
@@ -804,6 +840,8 @@ class Poptrie {
     }
   }
   static constexpr size_t kFlatBlockBytes = kFlatWords * sizeof(uint32_t);
+  // A flat word's index (block << F | slot) fits a walk lane's 30 index bits.
+  static constexpr size_t kMaxFlatBlocks = size_t{1} << (30 - F);
   size_t RootBytes(size_t nodes, size_t leaves, size_t flats) const {
     return (size_t{1} << S) * sizeof(uint32_t) + nodes * sizeof(Node) + leaves * sizeof(uint32_t) +
            flats * kFlatBlockBytes;
@@ -1371,6 +1409,7 @@ class Poptrie {
       if (pool_.flat_top == pool_.root->flat_cap) {
         size_t cap = pool_.root->flat_cap;
         size_t grown = cap + cap / 4 + 4;
+        if (grown > kMaxFlatBlocks) return false;
         if (memory_bytes() + (grown - cap) * kFlatBlockBytes > FlatMemoryBytes()) return false;
         if (!Regrow(pool_.root->node_cap, pool_.root->leaf_cap, grown)) return false;
       }
@@ -1437,7 +1476,7 @@ class Poptrie {
                  TrimmedNodes() * sizeof(uint32_t);
     size_t budget = FlatMemoryBytes();
     size_t fit = est < budget ? (budget - est) / (kFlatBlockBytes + sizeof(uint32_t)) : 0;
-    size_t n = std::min(busy.size(), fit);
+    size_t n = std::min({busy.size(), fit, kMaxFlatBlocks});
     if (n == 0) return true;
     Root* r = pool_.root;  // not yet published
     r->flat = static_cast<uint32_t*>(RawAlloc(n * kFlatBlockBytes));
