@@ -142,8 +142,10 @@ class Poptrie {
   size_t max_routes() const { return config_.max_routes; }
 
   ~Poptrie() {
-    for (const Limbo& l : limbo_) {
-      if (l.kind == kRootMem) FreeRoot(l.root);
+    // Entries before limbo_head_ were released already (Reclaim keeps them
+    // until the limbo empties or its released head grows large).
+    for (size_t i = limbo_head_; i < limbo_.size(); ++i) {
+      if (limbo_[i].kind == kRootMem) FreeRoot(limbo_[i].root);
     }
     FreeRoot(pool_.root);
   }
