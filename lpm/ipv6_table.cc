@@ -21,9 +21,6 @@ struct Ipv6Traits {
   using Change = Ipv6RouteChange;
   static constexpr int kWidth = 128;
   static constexpr int kDirectBits = 20;
-  // Busy chunks get a flat block over their top two node levels (16 KiB
-  // each): a /48 then costs direct, flat word, three nodes and a leaf.
-  static constexpr int kFlatBits = 12;
 
   // 20 bytes: address halves, then length << 24 | next hop.
   struct __attribute__((packed)) Packed {

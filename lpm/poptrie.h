@@ -27,17 +27,11 @@
 // the new path and sees the old or the new answer for every address. Replaced runs wait in a limbo
 // list until the QSBR domain says every reader has passed a quiescent state.
 //
-// Flat blocks (Traits::kFlatBits = F > 0, IPv6): the busiest chunks (most
-// routes longer than S) get a block of 2^F words indexed by the F bits after
-// the direct index, their top F/6 node levels flattened: each word is a
-// leaf or the node at depth S+F, so a lookup there skips F/6 - 1 dependent
-// loads (and, for a prefix of at most S+F bits, its leaf read). The direct
-// entry holds kFlatFlag and the block's index. A block is a view derived
-// from the chunk's trie, which stays as it was (the writer keeps the real
-// chunk root aside): after each change the writer stores, one release store
-// each, the block words the change may have altered, before the change's
-// replaced runs get their QSBR token, so no word names a run a reader might
-// find freed.
+// Tried and measured slower (branch h/flat, commit 8153e0d): for IPv6, a
+// flat 2^12-word block per busy /20 chunk in place of its top two node
+// levels. Those levels are cache hits (a chunk's root and depth-26 nodes
+// are ~1 KiB), a random word of a 16 KiB block mostly is not: the full
+// table ran at about half the lookup rate on every trace and batch size.
 #pragma once
 
 #include <algorithm>
@@ -59,7 +53,6 @@
 #define EDGEFWD_LPM_AVX512 1
 #endif
 
-#include "absl/container/flat_hash_map.h"
 #include "lpm/qsbr.h"
 #include "lpm/route_store.h"
 #include "lpm/table_types.h"
@@ -77,23 +70,6 @@ static_assert(sizeof(Node) == 24);
 inline constexpr uint32_t kNodeFlag = 0x80000000u;
 inline constexpr uint32_t kRecordFlag = 0x40000000u;  // direct entries only
 inline constexpr uint32_t kIndexMask = 0x3FFFFFFFu;
-// Direct entries of tables without leaf records (keys over 32 bits): a flat
-// block's index.
-inline constexpr uint32_t kFlatFlag = kRecordFlag;
-// Flat blocks by default: chunks of at least this many routes longer than
-// the direct index, while the table stays under this much memory (IPv6's
-// budget is 16 MiB; the rest is headroom for churn).
-inline constexpr uint32_t kDefaultFlatMinRoutes = 64;
-inline constexpr size_t kDefaultFlatMemoryBytes = size_t{15} << 20;
-
-template <class Traits>
-constexpr int FlatBitsOf() {
-  if constexpr (requires { Traits::kFlatBits; }) {
-    return Traits::kFlatBits;
-  } else {
-    return 0;
-  }
-}
 // Record layout in 32-bit words: leafvec (2 words), default, run leaves.
 inline constexpr uint32_t kRecordHeader = 3;
 inline constexpr size_t kSmallRecord = 8;   // words: 32 bytes, 5 leaves
@@ -112,8 +88,6 @@ struct Root {
   uint32_t* leaves;
   uint32_t node_cap;
   uint32_t leaf_cap;
-  uint32_t* flat;  // flat blocks (see above), flat_cap of them
-  uint32_t flat_cap;
 };
 
 // Traits: Key (unsigned integer, address in its top kWidth bits), kWidth,
@@ -124,11 +98,6 @@ class Poptrie {
   using Key = typename Traits::Key;
   static constexpr int W = Traits::kWidth;
   static constexpr int S = Traits::kDirectBits;
-  static constexpr int F = FlatBitsOf<Traits>();
-  static constexpr bool kFlat = F > 0;
-  static constexpr size_t kFlatWords = size_t{1} << F;
-  // A flat word stands for whole node levels of the unchanged trie.
-  static_assert(F % 6 == 0 && (F == 0 || S + F < W));
 
   Poptrie(const TableConfig& config, QsbrDomain* qsbr) : config_(config), qsbr_(qsbr) {
     pool_.root = NewRoot(kInitialNodes, kInitialLeaves);
@@ -159,13 +128,6 @@ class Poptrie {
 
   // Leaf records only where the record's 6 bits are the key's last ones at most.
   static constexpr bool kRecords = W <= 32;
-  static_assert(!(kFlat && kRecords), "kFlatFlag reuses kRecordFlag");
-
-  // The word of a flat block for key k (its F bits after the direct index).
-  static size_t FlatIndex(uint32_t e, Key k) {
-    return (size_t{e & kIndexMask} << F) |
-           (static_cast<size_t>(k >> (W - S - F)) & (kFlatWords - 1));
-  }
 
   // The leaf a record holds for `slot` (the 6 bits after the direct index).
   static uint32_t RecordLeafIndex(const uint32_t* leaves, uint32_t rec, unsigned slot) {
@@ -195,17 +157,9 @@ class Poptrie {
         return LoadLeaf(r->leaves[RecordLeafIndex(r->leaves, e & kIndexMask, Bits6(k, S))]) - 1;
       }
     }
-    int d = S;
-    if constexpr (kFlat) {
-      if (e & kFlatFlag) {
-        e = __atomic_load_n(&r->flat[FlatIndex(e, k)], __ATOMIC_ACQUIRE);
-        if (!(e & kNodeFlag)) return e - 1;
-        d = S + F;
-      }
-    }
     const Node* nodes = r->nodes;
     uint32_t idx = e & kIndexMask;
-    for (;; d += 6) {
+    for (int d = S;; d += 6) {
       const Node& n = nodes[idx];
       uint64_t bit = uint64_t{1} << Bits6(k, d);
       if (n.vector & bit) {
@@ -230,7 +184,6 @@ class Poptrie {
 #pragma GCC diagnostic push
 #if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and -Werror's its name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"  // the same, once the flat step is inlined too
 #endif
   // IPv6 bursts, eight lanes per 512-bit register, keys loaded and
   // byte-swapped straight from the addresses. On Zen 4/5 the cost is
@@ -299,8 +252,7 @@ class Poptrie {
   // compressed store costs about as much as a gather here (a 64-byte store
   // at an 8-byte offset mostly splits two cache lines), so the lists hold
   // one word per lane: a lane that ends goes to the done list as it stands
-  // (node and slot). Lanes whose flat word names a node wait in their own
-  // list and join the walk at its level F/6 (depth S + F).
+  // (node and slot).
   static constexpr int kLaneShift = 30;
   static constexpr int kKeyShift = 36;
   static constexpr int kKeyLevels = (64 - kKeyShift) / 6;
@@ -311,21 +263,14 @@ class Poptrie {
     const long long* nodes = reinterpret_cast<const long long*>(r->nodes);
     const int* leaves = reinterpret_cast<const int*>(r->leaves);
     const int* direct = reinterpret_cast<const int*>(r->direct);
-    const int* flat_words = reinterpret_cast<const int*>(r->flat);
     static_assert(sizeof(Node) == 3 * sizeof(uint64_t) && offsetof(Node, leafvec) == 8 &&
                   offsetof(Node, base_child) == 16 && offsetof(Node, base_leaf) == 20);
     static_assert(kMax <= 64 && kMax % 8 == 0);  // lane numbers fit six bits
-    // Flat lanes start with the key bits after S + F and join before a refill.
-    static_assert(!kFlat || (S + F + 64 - kKeyShift <= 64 && F / 6 <= kKeyLevels));
     const int* base_child = reinterpret_cast<const int*>(nodes + 2);
     const int* base_leaf = base_child + 1;
     alignas(64) uint64_t key_hi[kMax], key_lo[kMax];  // shifted left by S
     alignas(64) uint64_t walk[2][kMax + 8];           // 8 words of slack: stores are
     alignas(64) uint64_t done[kMax + 8];              // whole registers
-    // Lanes at a flat word, then (compacted in place) those it sends to a
-    // node at depth S + F. (One list: a frame over 4 KiB measured slower.)
-    alignas(64) uint64_t flat_list[kMax + 8];
-    size_t nflat = 0, nfl = 0;
     const __m512i idx_mask = _mm512_set1_epi64((int64_t{1} << kLaneShift) - 1);
     const __m512i lane_mask = _mm512_set1_epi64(int64_t{63} << kLaneShift);
     const __m512i key_mask = _mm512_set1_epi64(static_cast<int64_t>(~uint64_t{0} << kKeyShift));
@@ -344,66 +289,20 @@ class Poptrie {
       _mm256_mask_storeu_epi32(out + first, valid, _mm256_sub_epi32(e, _mm256_set1_epi32(1)));
       __mmask8 node = _mm256_mask_test_epi32_mask(valid, e, flag32);
       __m512i hi = _mm512_or_si512(_mm512_slli_epi64(k.hi, S), _mm512_srli_epi64(k.lo, 64 - S));
-      __m512i lane = _mm512_add_epi64(iota, _mm512_set1_epi64(static_cast<int64_t>(first)));
-      __m512i idx = _mm512_cvtepu32_epi64(_mm256_andnot_si256(flag32, e));
-      if constexpr (kFlat) {
-        // Lanes in a chunk with a flat block: listed with their word's
-        // index in place of a node index and the key bits after S + F
-        // (S + F + 28 <= 64: all in hi), for the flat pass below.
-        __mmask8 flat =
-            _mm256_mask_test_epi32_mask(valid, e, _mm256_set1_epi32(static_cast<int>(kFlatFlag)));
-        __m512i blk = _mm512_and_si512(idx, idx_mask);
-        __m512i fi = _mm512_or_si512(
-            _mm512_slli_epi64(blk, F),
-            _mm512_and_si512(_mm512_srli_epi64(k.hi, 64 - S - F),
-                             _mm512_set1_epi64(static_cast<int64_t>(kFlatWords - 1))));
-        __m512i fa =
-            _mm512_ternarylogic_epi64(fi, _mm512_slli_epi64(lane, kLaneShift),
-                                      _mm512_and_si512(_mm512_slli_epi64(hi, F), key_mask), 0xFE);
-        if (flat) {  // a compressed store costs about a gather
-          _mm512_storeu_si512(&flat_list[nflat], _mm512_maskz_compress_epi64(flat, fa));
-          nflat += static_cast<size_t>(std::popcount(static_cast<unsigned>(flat)));
-        }
-      }
       _mm512_store_si512(&key_hi[first], hi);
       _mm512_store_si512(&key_lo[first], _mm512_slli_epi64(k.lo, S));
-      __m512i a = _mm512_ternarylogic_epi64(idx, _mm512_slli_epi64(lane, kLaneShift),
+      __m512i lane = _mm512_add_epi64(iota, _mm512_set1_epi64(static_cast<int64_t>(first)));
+      __m512i a = _mm512_ternarylogic_epi64(_mm512_cvtepu32_epi64(_mm256_andnot_si256(flag32, e)),
+                                            _mm512_slli_epi64(lane, kLaneShift),
                                             _mm512_and_si512(hi, key_mask), 0xFE);  // a|b|c
       _mm512_storeu_si512(&walk[0][na], _mm512_maskz_compress_epi64(node, a));
       na += static_cast<size_t>(std::popcount(static_cast<unsigned>(node)));
     }
-    if constexpr (kFlat) {
-      // The flat pass, in full registers and as a loop of its own: a
-      // branch on a group's flat lanes inside the loop above was turned
-      // into an always-executed masked gather (~1.5x slower without any).
-      for (size_t j = 0; j < nflat; j += 8) {
-        __mmask8 valid = nflat - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (nflat - j)) - 1);
-        __m512i a = _mm512_load_si512(&flat_list[j]);
-        __m256i f = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), valid,
-                                                _mm512_and_si512(a, idx_mask), flat_words, 4);
-        alignas(32) uint32_t val[8];
-        alignas(32) uint32_t lane[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(val),
-                           _mm256_sub_epi32(f, _mm256_set1_epi32(1)));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(lane),
-                           _mm512_cvtepi64_epi32(_mm512_srli_epi64(a, kLaneShift)));
-        size_t cnt = nflat - j < 8 ? nflat - j : 8;
-        for (size_t i = 0; i < cnt; ++i) out[lane[i] & 63] = val[i];  // node lanes: overwritten
-        __mmask8 node = _mm256_mask_test_epi32_mask(valid, f, flag32);
-        __m512i next = _mm512_ternarylogic_epi64(
-            a, idx_mask, _mm512_cvtepu32_epi64(_mm256_andnot_si256(flag32, f)), 0xBA);  // a&~b|c
-        _mm512_storeu_si512(&flat_list[nfl], _mm512_maskz_compress_epi64(node, next));
-        nfl += static_cast<size_t>(std::popcount(static_cast<unsigned>(node)));
-      }
-    }
     size_t nd = 0;
-    // (Inlined by force: GCC left it out of line once the flat step grew the
-    // function, at ~half the speed.)
     // One level for up to eight lanes: returns the lanes' next words,
     // `child` those that go on, `leaf` those that end at this node.
-    auto step = [&](__m512i a, __mmask8 valid, int level, __mmask8* child, __mmask8* leaf)
-                    __attribute__((always_inline))
-                        ->__m512i {
+    auto step = [&](__m512i a, __mmask8 valid, int level, __mmask8* child,
+                    __mmask8* leaf) -> __m512i {
       if (level > 0 && level % kKeyLevels == 0) {
         int sh = 6 * level;  // key bits already used below the direct index
         __m512i lane = _mm512_srli_epi64(_mm512_and_si512(a, lane_mask), kLaneShift);
@@ -438,29 +337,6 @@ class Poptrie {
       return next;
     };
     int level = 0, cur = 0;
-    if constexpr (kFlat) {
-      if (nfl > 0) {
-        for (; level < F / 6; ++level, cur ^= 1) {
-          size_t nn = 0;
-          for (size_t j = 0; j < na; j += 8) {
-            __mmask8 valid = na - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (na - j)) - 1);
-            __mmask8 child, leaf;
-            __m512i next = step(_mm512_load_si512(&walk[cur][j]), valid, level, &child, &leaf);
-            _mm512_storeu_si512(&walk[cur ^ 1][nn], _mm512_maskz_compress_epi64(child, next));
-            nn += static_cast<size_t>(std::popcount(static_cast<unsigned>(child)));
-          }
-          na = nn;
-        }
-        // Masked register stores: GCC turns a plain copy loop into a call
-        // to memcpy, and a call anywhere in the walk makes it keep the
-        // walk's vector constants in memory (~1.5x slower).
-        for (size_t j = 0; j < nfl; j += 8) {
-          __mmask8 take = nfl - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (nfl - j)) - 1);
-          _mm512_mask_storeu_epi64(&walk[cur][na + j], take, _mm512_load_si512(&flat_list[j]));
-        }
-        na += nfl;
-      }
-    }
     for (; na > 8; ++level, cur ^= 1) {
       size_t nn = 0;
       for (size_t j = 0; j < na; j += 8) {
@@ -548,46 +424,15 @@ class Poptrie {
         records[nr] = static_cast<uint8_t>(i);
         nr += (e >> 30) & 1;
       }
-      // (With flat blocks, `records` lists the lanes whose chunk has one.)
-      uint8_t flat_active[kLanes];
-      size_t nf = 0;
-      if constexpr (kFlat) {
-        for (size_t j = 0; j < nr; ++j) {
-          size_t i = records[j];
-          __builtin_prefetch(&r->flat[FlatIndex(idx[i], keys[i])]);
-        }
-      } else {
-        for (size_t j = 0; j < nr; ++j) __builtin_prefetch(&leaves[idx[records[j]]]);
-      }
+      for (size_t j = 0; j < nr; ++j) __builtin_prefetch(&leaves[idx[records[j]]]);
       for (size_t j = 0; j < na; ++j) __builtin_prefetch(&nodes[idx[active[j]]]);
-      if constexpr (kFlat) {
-        // A flat lane ends at its word or joins the walk at depth S + F.
-        for (size_t j = 0; j < nr; ++j) {
-          size_t i = records[j];
-          uint32_t f = __atomic_load_n(&r->flat[FlatIndex(idx[i], keys[i])], __ATOMIC_ACQUIRE);
-          out[i] = f - 1;
-          idx[i] = f & kIndexMask;
-          __builtin_prefetch(&nodes[idx[i]]);
-          flat_active[nf] = static_cast<uint8_t>(i);
-          nf += f >> 31;
-        }
-      } else {
-        // Records end here: their leaf is in the line just fetched.
-        for (size_t j = 0; j < nr; ++j) {
-          size_t i = records[j];
-          unsigned slot = SlotAt(keys[i], S);
-          out[i] = LoadLeaf(leaves[RecordLeafIndex(leaves, idx[i], slot)]) - 1;
-        }
+      // Records end here: their leaf is in the line just fetched.
+      for (size_t j = 0; j < nr; ++j) {
+        size_t i = records[j];
+        unsigned slot = SlotAt(keys[i], S);
+        out[i] = LoadLeaf(leaves[RecordLeafIndex(leaves, idx[i], slot)]) - 1;
       }
-      for (int d = S;; d += 6) {
-        if constexpr (kFlat) {
-          if (d == S + F) {
-            for (size_t j = 0; j < nf; ++j) active[na + j] = flat_active[j];
-            na += nf;
-            nf = 0;
-          }
-        }
-        if (na == 0 && nf == 0) break;
+      for (int d = S; na > 0; d += 6) {
         size_t still = 0, nended = 0;
         for (size_t j = 0; j < na; ++j) {
           size_t i = active[j];
@@ -669,10 +514,6 @@ class Poptrie {
       }
       return LpmError::kCapacityExhausted;
     }
-    if constexpr (kFlat) {
-      if (len > static_cast<unsigned>(S))
-        AfterChunkChange(addr, len, remove ? -1 : existed ? 0 : 1);
-    }
     CommitOp();
     return LpmError::kOk;
   }
@@ -719,11 +560,6 @@ class Poptrie {
     }
     for (const auto& fl : pool_.record_free) b += fl.capacity() * sizeof(uint32_t);
     b += limbo_.capacity() * sizeof(Limbo);
-    if constexpr (kFlat) {
-      b += size_t{r->flat_cap} * kFlatBlockBytes;
-      b += (pool_.flat_free.capacity() + pool_.flat_root.capacity()) * sizeof(uint32_t);
-      b += pool_.chunk_routes.capacity() * (sizeof(std::pair<uint32_t, uint32_t>) + 1);
-    }
     return b + store_.bytes();
   }
 
@@ -758,29 +594,20 @@ class Poptrie {
     }
     leaves +=
         pool_.record_free[0].size() * kSmallRecord + pool_.record_free[1].size() * kLargeRecord;
-    return nodes * sizeof(Node) + leaves * sizeof(uint32_t) +
-           pool_.flat_free.size() * kFlatBlockBytes;
+    return nodes * sizeof(Node) + leaves * sizeof(uint32_t);
   }
   size_t pool_bytes() const {
     return size_t{pool_.root->node_cap} * sizeof(Node) +
-           size_t{pool_.root->leaf_cap} * sizeof(uint32_t) +
-           size_t{pool_.root->flat_cap} * kFlatBlockBytes;
+           size_t{pool_.root->leaf_cap} * sizeof(uint32_t);
   }
 
   // Trims pool headroom after a bulk load so memory_bytes reflects the table.
-  size_t TrimmedNodes() const {
-    return pool_.node_top + pool_.node_top / 16 + 256;
-  }
-  size_t TrimmedLeaves() const {
-    return pool_.leaf_top + pool_.leaf_top / 16 + 1024;
-  }
   void Trim() {
     Root* r = pool_.root;
-    size_t nodes = TrimmedNodes();
-    size_t leaves = TrimmedLeaves();
+    size_t nodes = pool_.node_top + pool_.node_top / 16 + 256;
+    size_t leaves = pool_.leaf_top + pool_.leaf_top / 16 + 1024;
     if (nodes >= r->node_cap && leaves >= r->leaf_cap) return;
-    if (Regrow(std::min<size_t>(nodes, r->node_cap), std::min<size_t>(leaves, r->leaf_cap),
-               r->flat_cap)) {
+    if (Regrow(std::min<size_t>(nodes, r->node_cap), std::min<size_t>(leaves, r->leaf_cap))) {
       pool_.node_default.resize(pool_.root->node_cap);
       pool_.node_default.shrink_to_fit();
       CommitOp();
@@ -793,7 +620,7 @@ class Poptrie {
   static constexpr uint32_t kUnknownLeaf = ~uint32_t{0};
   static constexpr size_t kInitialNodes = 1024;
   static constexpr size_t kInitialLeaves = 4096;
-  enum Kind : uint8_t { kNodes, kLeaves, kRecord, kRootMem, kFlatBlock };
+  enum Kind : uint8_t { kNodes, kLeaves, kRecord, kRootMem };
 
   struct Route {
     Key addr;
@@ -819,13 +646,6 @@ class Poptrie {
     std::vector<uint32_t> leaf_free[65];
     std::vector<uint32_t> record_free[2];  // kSmallRecord, kLargeRecord words
     std::vector<uint32_t> node_default;    // per node: the answer before its slots
-    // Flat blocks (kFlat): blocks handed out from the top or the free list;
-    // per block the chunk's real direct entry (its root node); per chunk
-    // with routes longer than S, how many (what promotion goes by).
-    size_t flat_top = 0;
-    std::vector<uint32_t> flat_free;
-    std::vector<uint32_t> flat_root;
-    absl::flat_hash_map<uint32_t, uint32_t> chunk_routes;
   };
 
   // ---- memory
@@ -841,15 +661,11 @@ class Poptrie {
       ::operator delete (p, std::align_val_t{64});
     }
   }
-  static constexpr size_t kFlatBlockBytes = kFlatWords * sizeof(uint32_t);
-  // A flat word's index (block << F | slot) fits a walk lane's 30 index bits.
-  static constexpr size_t kMaxFlatBlocks = size_t{1} << (30 - F);
-  size_t RootBytes(size_t nodes, size_t leaves, size_t flats) const {
-    return (size_t{1} << S) * sizeof(uint32_t) + nodes * sizeof(Node) + leaves * sizeof(uint32_t) +
-           flats * kFlatBlockBytes;
+  size_t RootBytes(size_t nodes, size_t leaves) const {
+    return (size_t{1} << S) * sizeof(uint32_t) + nodes * sizeof(Node) + leaves * sizeof(uint32_t);
   }
-  Root* NewRoot(size_t nodes, size_t leaves, size_t flats = 0) {
-    if (nodes > kIndexMask || leaves > kIndexMask || flats > kIndexMask) return nullptr;
+  Root* NewRoot(size_t nodes, size_t leaves) {
+    if (nodes > kIndexMask || leaves > kIndexMask) return nullptr;
     Root* r = new (std::nothrow) Root{};
     if (!r) return nullptr;
     r->direct = static_cast<uint32_t*>(RawAlloc((size_t{1} << S) * sizeof(uint32_t)));
@@ -857,9 +673,7 @@ class Poptrie {
     r->leaves = static_cast<uint32_t*>(RawAlloc(leaves * sizeof(uint32_t)));
     r->node_cap = static_cast<uint32_t>(nodes);
     r->leaf_cap = static_cast<uint32_t>(leaves);
-    if (flats) r->flat = static_cast<uint32_t*>(RawAlloc(flats * kFlatBlockBytes));
-    r->flat_cap = static_cast<uint32_t>(flats);
-    if (!r->direct || !r->nodes || !r->leaves || (flats && !r->flat)) {
+    if (!r->direct || !r->nodes || !r->leaves) {
       FreeRoot(r);
       return nullptr;
     }
@@ -873,25 +687,23 @@ class Poptrie {
     RawFree(r->direct);
     RawFree(r->nodes);
     RawFree(r->leaves);
-    RawFree(r->flat);
     delete r;
   }
 
   // Copies the current pools into larger (or trimmed) ones and publishes
   // them; readers on the old root finish on the old copy.
-  bool Regrow(size_t nodes, size_t leaves, size_t flats) {
+  bool Regrow(size_t nodes, size_t leaves) {
     Root* old = pool_.root;
-    size_t extra = RootBytes(nodes, leaves, flats);
-    if (memory_bytes() - RootBytes(old->node_cap, old->leaf_cap, old->flat_cap) + extra >
+    size_t extra = RootBytes(nodes, leaves);
+    if (memory_bytes() - RootBytes(old->node_cap, old->leaf_cap) + extra >
         config_.max_memory_bytes) {
       return false;
     }
-    Root* r = NewRoot(nodes, leaves, flats);
+    Root* r = NewRoot(nodes, leaves);
     if (!r) return false;
     std::memcpy(r->direct, old->direct, (size_t{1} << S) * sizeof(uint32_t));
     std::memcpy(r->nodes, old->nodes, pool_.node_top * sizeof(Node));
     std::memcpy(r->leaves, old->leaves, pool_.leaf_top * sizeof(uint32_t));
-    if (pool_.flat_top) std::memcpy(r->flat, old->flat, pool_.flat_top * kFlatBlockBytes);
     pool_.root = r;
     if (building_fresh_) {  // nobody has seen the old copy
       FreeRoot(old);
@@ -923,8 +735,7 @@ class Poptrie {
       size_t cap = nodes ? pool_.root->node_cap : pool_.root->leaf_cap;
       if (top + pad + n > cap) {
         size_t grown = cap + cap / 2 + pad + n;
-        if (!Regrow(nodes ? grown : pool_.root->node_cap, nodes ? pool_.root->leaf_cap : grown,
-                    pool_.root->flat_cap)) {
+        if (!Regrow(nodes ? grown : pool_.root->node_cap, nodes ? pool_.root->leaf_cap : grown)) {
           return std::nullopt;
         }
       }
@@ -952,9 +763,7 @@ class Poptrie {
     for (size_t i = 0; i < nchild; ++i) RetireBelow(nd.base_child + static_cast<uint32_t>(i));
   }
   void Release(const Limbo& l) {
-    if (l.kind == kFlatBlock) {
-      if (l.generation == generation_) pool_.flat_free.push_back(l.idx);
-    } else if (l.kind == kRootMem) {
+    if (l.kind == kRootMem) {
       FreeRoot(l.root);
     } else if (l.generation == generation_) {
       FreeList(l.kind, l.n).push_back(l.idx);
@@ -1335,159 +1144,11 @@ class Poptrie {
   static Key ChunkBase(size_t c) {
     return static_cast<Key>(c) << (W - S);
   }
-  // A chunk's direct entry as the trie has it (for a chunk with a flat
-  // block: its root node, kept aside).
   uint32_t DirectAt(size_t c) const {
-    uint32_t e = pool_.root->direct[c];
-    if constexpr (kFlat) {
-      if (e & kFlatFlag) return pool_.flat_root[e & kIndexMask];
-    }
-    return e;
+    return pool_.root->direct[c];
   }
-  // Publishes a chunk's new direct entry: for a chunk with a flat block, a
-  // new root node refreshes the whole block; a leaf ends the block.
   void Publish(size_t c, uint32_t v) {
-    uint32_t* slot = &pool_.root->direct[c];
-    if constexpr (kFlat) {
-      if (*slot & kFlatFlag) {
-        const uint32_t blk = *slot & kIndexMask;
-        if (v & kNodeFlag) {
-          pool_.flat_root[blk] = v;
-          RefreshFlat(blk, 0, kFlatWords);
-          return;
-        }
-        pending_.push_back(Limbo{0, 0, kFlatBlock, blk, 1, nullptr});
-      }
-    }
-    __atomic_store_n(slot, v, __ATOMIC_RELEASE);
-  }
-
-  // ---- flat blocks
-  uint32_t FlatMinRoutes() const {
-    return config_.flat_min_routes ? config_.flat_min_routes : kDefaultFlatMinRoutes;
-  }
-  size_t FlatMemoryBytes() const {
-    size_t b = config_.flat_memory_bytes ? config_.flat_memory_bytes : kDefaultFlatMemoryBytes;
-    return std::min(b, config_.max_memory_bytes);
-  }
-  // Word i of the flat block over the chunk rooted at node `root`: the leaf
-  // the trie's top F/6 levels give, or the node at depth S + F.
-  uint32_t FlatWord(uint32_t root, size_t i) const {
-    const Root* r = pool_.root;
-    uint32_t idx = root;
-    for (int l = 1; l <= F / 6; ++l) {
-      const Node& n = r->nodes[idx];
-      unsigned s = static_cast<unsigned>(i >> (F - 6 * l)) & 63u;
-      if (!(n.vector >> s & 1)) {
-        return r->leaves[n.base_leaf +
-                         static_cast<uint32_t>(std::popcount(LowBits(n.leafvec, s + 1))) - 1];
-      }
-      idx = n.base_child + static_cast<uint32_t>(std::popcount(LowBits(n.vector, s)));
-    }
-    return idx | kNodeFlag;
-  }
-  // Stores the words [first, first + n) of block `blk` that differ from
-  // what the trie now gives, one release store each (a reader reads one
-  // word per lookup, and the run a word names is written before it).
-  void RefreshFlat(uint32_t blk, size_t first, size_t n) {
-    const uint32_t root = pool_.flat_root[blk] & kIndexMask;
-    uint32_t* words = &pool_.root->flat[size_t{blk} << F];
-    for (size_t i = first; i < first + n; ++i) {
-      uint32_t w = FlatWord(root, i);
-      if (words[i] != w) __atomic_store_n(&words[i], w, __ATOMIC_RELEASE);
-    }
-  }
-  // A block for chunk c (whose direct entry is a root node), filled and
-  // then published in the direct entry. False, changing nothing readers
-  // see, when the memory budget or the pool says no.
-  bool Promote(size_t c) {
-    uint32_t e = pool_.root->direct[c];
-    if (!(e & kNodeFlag)) return false;
-    uint32_t blk;
-    if (!pool_.flat_free.empty()) {
-      blk = pool_.flat_free.back();
-      pool_.flat_free.pop_back();
-    } else {
-      if (pool_.flat_top == pool_.root->flat_cap) {
-        size_t cap = pool_.root->flat_cap;
-        size_t grown = cap + cap / 4 + 4;
-        if (grown > kMaxFlatBlocks) return false;
-        if (memory_bytes() + (grown - cap) * kFlatBlockBytes > FlatMemoryBytes()) return false;
-        if (!Regrow(pool_.root->node_cap, pool_.root->leaf_cap, grown)) return false;
-      }
-      blk = static_cast<uint32_t>(pool_.flat_top++);
-      if (pool_.flat_root.size() < pool_.flat_top) pool_.flat_root.resize(pool_.root->flat_cap);
-    }
-    pool_.flat_root[blk] = e;
-    uint32_t* words = &pool_.root->flat[size_t{blk} << F];
-    for (size_t i = 0; i < kFlatWords; ++i) words[i] = FlatWord(e & kIndexMask, i);
-    __atomic_store_n(&pool_.root->direct[c], blk | kFlatFlag, __ATOMIC_RELEASE);
-    return true;
-  }
-  // Chunk c goes back to its root node; the block waits for the readers.
-  void Demote(size_t c) {
-    const uint32_t blk = pool_.root->direct[c] & kIndexMask;
-    __atomic_store_n(&pool_.root->direct[c], pool_.flat_root[blk], __ATOMIC_RELEASE);
-    pending_.push_back(Limbo{0, 0, kFlatBlock, blk, 1, nullptr});
-  }
-  // After a change of (pa, L), L > S, reached the trie (before its replaced
-  // runs are retired): counts the chunk's routes, refreshes the block words
-  // the change may have altered, and promotes or demotes the chunk. A node
-  // that changes layout is copied into a fresh run of its parent's
-  // children, so the nodes at depth S + F under one node at S + F - 6 may
-  // all move: the refresh covers at least those 64 words.
-  void AfterChunkChange(Key pa, unsigned L, int delta) {
-    const size_t c = DirectIndex(pa);
-    uint32_t count = 0;
-    if (delta != 0) {
-      auto it = pool_.chunk_routes.try_emplace(static_cast<uint32_t>(c), 0).first;
-      it->second = static_cast<uint32_t>(static_cast<int>(it->second) + delta);
-      count = it->second;
-      if (count == 0) pool_.chunk_routes.erase(it);
-    } else if (auto it = pool_.chunk_routes.find(static_cast<uint32_t>(c));
-               it != pool_.chunk_routes.end()) {
-      count = it->second;
-    }
-    const uint32_t e = pool_.root->direct[c];
-    if (e & kFlatFlag) {
-      if (count < FlatMinRoutes() / 4) {
-        Demote(c);
-        return;
-      }
-      const unsigned top = std::min(L, static_cast<unsigned>(S + F - 6));
-      const size_t first = static_cast<size_t>(Mask(pa, top) >> (W - S - F)) & (kFlatWords - 1);
-      RefreshFlat(e & kIndexMask, first, size_t{1} << (S + F - top));
-    } else if (count >= FlatMinRoutes()) {
-      Promote(c);
-    }
-  }
-  // Bulk builds: blocks for the chunks with the most routes, while the
-  // table (pools as Trim will leave them) stays within the flat budget.
-  bool PromoteAtBuild(const std::vector<Route>& routes) {
-    for (const Route& r : routes) {
-      if (r.len > S) ++pool_.chunk_routes[static_cast<uint32_t>(DirectIndex(r.addr))];
-    }
-    std::vector<std::pair<uint32_t, uint32_t>> busy;  // routes, chunk
-    for (auto [c, n] : pool_.chunk_routes) {
-      if (n >= FlatMinRoutes() && (pool_.root->direct[c] & kNodeFlag)) busy.emplace_back(n, c);
-    }
-    std::sort(busy.begin(), busy.end(), std::greater<>());
-    size_t est = memory_bytes() - pool_bytes() + TrimmedNodes() * sizeof(Node) +
-                 TrimmedLeaves() * sizeof(uint32_t) -
-                 pool_.node_default.capacity() * sizeof(uint32_t) +
-                 TrimmedNodes() * sizeof(uint32_t);
-    size_t budget = FlatMemoryBytes();
-    size_t fit = est < budget ? (budget - est) / (kFlatBlockBytes + sizeof(uint32_t)) : 0;
-    size_t n = std::min({busy.size(), fit, kMaxFlatBlocks});
-    if (n == 0) return true;
-    Root* r = pool_.root;  // not yet published
-    r->flat = static_cast<uint32_t*>(RawAlloc(n * kFlatBlockBytes));
-    if (!r->flat) return false;
-    r->flat_cap = static_cast<uint32_t>(n);
-    for (size_t i = 0; i < n; ++i) {
-      if (!Promote(busy[i].second)) return false;
-    }
-    return true;
+    __atomic_store_n(&pool_.root->direct[c], v, __ATOMIC_RELEASE);
   }
 
   // Propagates the (already stored) change of (pa, L) into the trie; on
@@ -1659,7 +1320,6 @@ class Poptrie {
       pool_.root->direct[c] = *entry;
       i = j;
     }
-    if constexpr (kFlat) return PromoteAtBuild(routes);
     return true;
   }
 

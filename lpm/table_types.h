@@ -35,12 +35,6 @@ struct MemoryHooks {
 struct TableConfig {
   size_t max_routes = 2'000'000;         // insert beyond this: kCapacityExhausted
   size_t max_memory_bytes = 256u << 20;  // lookup structures + route store
-  // IPv6: a /20 chunk holding at least this many longer routes gets a flat
-  // second level (one load in place of two node levels) while the table's
-  // memory stays under flat_memory_bytes. 0: the defaults (64 routes,
-  // 15 MiB). Tests lower them so small tables take the flat path too.
-  uint32_t flat_min_routes = 0;
-  size_t flat_memory_bytes = 0;
   MemoryHooks memory;
 };
 

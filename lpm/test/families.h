@@ -27,7 +27,6 @@ struct V4 {
   using Prefix = Ipv4Prefix;
   using Change = Ipv4RouteChange;
   static constexpr unsigned W = 32;
-  static TableConfig Config() { return TableConfig{}; }
   static Key KeyOf(Address a) { return a; }
   static Address AddrOf(Key k) { return k; }
   // Few top bytes and second bytes, so prefixes pile up in shared chunks.
@@ -53,7 +52,6 @@ struct V6 {
   using Prefix = Ipv6Prefix;
   using Change = Ipv6RouteChange;
   static constexpr unsigned W = 128;
-  static TableConfig Config() { return TableConfig{}; }
   static Key KeyOf(const Address& a) {
     Key k = 0;
     for (uint8_t b : a) k = k << 8 | b;
@@ -91,18 +89,6 @@ struct V6 {
       default:
         return 16 + static_cast<unsigned>((r >> 8) % 49);  // /16../64 like a real table
     }
-  }
-};
-
-// IPv6 with a flat block for every chunk of 8 or more routes longer than
-// /20 (demoted again below 2), so the tests' small tables take the flat
-// path, its promotions during churn and its demotions.
-struct V6Flat : V6 {
-  static TableConfig Config() {
-    TableConfig c;
-    c.flat_min_routes = 8;
-    c.flat_memory_bytes = c.max_memory_bytes;
-    return c;
   }
 };
 
