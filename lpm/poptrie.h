@@ -27,7 +27,7 @@
 // the new path and sees the old or the new answer for every address. Replaced runs wait in a limbo
 // list until the QSBR domain says every reader has passed a quiescent state.
 //
-// Tried and measured slower (branch h/flat, commit 8153e0d): for IPv6, a
+// Tried and measured slower (in the history: commit 8153e0d): for IPv6, a
 // flat 2^12-word block per busy /20 chunk in place of its top two node
 // levels. Those levels are cache hits (a chunk's root and depth-26 nodes
 // are ~1 KiB), a random word of a 16 KiB block mostly is not: the full
