@@ -85,13 +85,12 @@ void RunRteLpm(const Family4& f, const BenchConfig& cfg, FamilyResult* out, uint
       &x4, sink);
 
   const auto& routes = *f.routes;
+  ChurnStream stream(routes, f.churn_routes, f.NextHops(), f.egress_count, cfg.seed + 11);
   bulk.updates_per_s = x4.updates_per_s = MeasureUpdates(
-      f.churn_routes, f.NextHops(), f.egress_count, cfg.update_seconds, cfg.seed + 11,
-      [&](size_t i) {
-        return rte_lpm_delete(lpm, routes[i].prefix.addr, routes[i].prefix.len) == 0;
-      },
-      [&](size_t i, uint32_t nh) {
-        return rte_lpm_add(lpm, routes[i].prefix.addr, routes[i].prefix.len, nh) == 0;
+      stream, cfg.update_seconds,
+      [&](const lpm::Ipv4Prefix& p) { return rte_lpm_delete(lpm, p.addr, p.len) == 0; },
+      [&](const lpm::Ipv4Prefix& p, uint32_t nh) {
+        return rte_lpm_add(lpm, p.addr, p.len, nh) == 0;
       },
       &bulk.update_failures);
   x4.update_failures = bulk.update_failures;
@@ -129,11 +128,11 @@ struct Fib4Ops {
     conf.dir24_8.num_tbl8 = static_cast<uint32_t>(tbl8);
     return rte_fib_create(UniqueName("bf").c_str(), SOCKET_ID_ANY, &conf);
   }
-  static int Add(rte_fib* fib, const Route4& r, uint32_t nh) {
-    return rte_fib_add(fib, r.prefix.addr, r.prefix.len, nh);
+  static int Add(rte_fib* fib, const lpm::Ipv4Prefix& p, uint32_t nh) {
+    return rte_fib_add(fib, p.addr, p.len, nh);
   }
-  static int Delete(rte_fib* fib, const Route4& r) {
-    return rte_fib_delete(fib, r.prefix.addr, r.prefix.len);
+  static int Delete(rte_fib* fib, const lpm::Ipv4Prefix& p) {
+    return rte_fib_delete(fib, p.addr, p.len);
   }
   static void Free(rte_fib* fib) { rte_fib_free(fib); }
   static int Select(rte_fib* fib, LookupType type) { return rte_fib_select_lookup(fib, type); }

@@ -67,13 +67,12 @@ void RunRteLpm6(const Family6& f, const BenchConfig& cfg, FamilyResult* out, uin
       },
       &r, sink);
   const auto& routes = *f.routes;
+  ChurnStream stream(routes, f.churn_routes, f.NextHops(), f.egress_count, cfg.seed + 21);
   r.updates_per_s = MeasureUpdates(
-      f.churn_routes, f.NextHops(), f.egress_count, cfg.update_seconds, cfg.seed + 21,
-      [&](size_t i) {
-        return rte_lpm6_delete(lpm, routes[i].prefix.addr.data(), routes[i].prefix.len) == 0;
-      },
-      [&](size_t i, uint32_t nh) {
-        return rte_lpm6_add(lpm, routes[i].prefix.addr.data(), routes[i].prefix.len, nh) == 0;
+      stream, cfg.update_seconds,
+      [&](const lpm::Ipv6Prefix& p) { return rte_lpm6_delete(lpm, p.addr.data(), p.len) == 0; },
+      [&](const lpm::Ipv6Prefix& p, uint32_t nh) {
+        return rte_lpm6_add(lpm, p.addr.data(), p.len, nh) == 0;
       },
       &r.update_failures);
   rte_lpm6_free(lpm);
@@ -106,11 +105,11 @@ struct Fib6Ops {
     conf.trie.num_tbl8 = static_cast<uint32_t>(tbl8);
     return rte_fib6_create(UniqueName("bf6").c_str(), SOCKET_ID_ANY, &conf);
   }
-  static int Add(rte_fib6* fib, const Route6& r, uint32_t nh) {
-    return rte_fib6_add(fib, r.prefix.addr.data(), r.prefix.len, nh);
+  static int Add(rte_fib6* fib, const lpm::Ipv6Prefix& p, uint32_t nh) {
+    return rte_fib6_add(fib, p.addr.data(), p.len, nh);
   }
-  static int Delete(rte_fib6* fib, const Route6& r) {
-    return rte_fib6_delete(fib, r.prefix.addr.data(), r.prefix.len);
+  static int Delete(rte_fib6* fib, const lpm::Ipv6Prefix& p) {
+    return rte_fib6_delete(fib, p.addr.data(), p.len);
   }
   static void Free(rte_fib6* fib) { rte_fib6_free(fib); }
   static int Select(rte_fib6* fib, LookupType type) { return rte_fib6_select_lookup(fib, type); }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/str_format.h"
 #include "lpm/ipv4_table.h"
@@ -66,6 +67,8 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
   using Change = typename Fam::Change;
   using Addr = typename Fam::Addr;
   const auto& routes = *f.routes;
+  using Route = typename std::decay_t<decltype(routes)>::value_type;
+  using Prefix = decltype(Route::prefix);
   StructureResult r;
   r.name = Fam::kName;
   r.variant = hugepage_memory ? "rte_malloc memory" : "heap memory";
@@ -104,7 +107,6 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
   r.measured_memory_mib = hugepage_growth + heap_growth;
   r.notes = absl::StrFormat("allocators grew %.1f MiB (rte_malloc %.1f + C++ heap %.1f)",
                             r.measured_memory_mib, hugepage_growth, heap_growth);
-  changes = {};
   r.memory_mib = MiB(table->memory_bytes());
   if (table->route_count() != routes.size()) {
     std::fprintf(stderr, "edgefwd: route_count() = %zu after loading %zu routes\n",
@@ -138,18 +140,31 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
   Progress("edgefwd: single-route updates, alone and with a concurrent reader");
   // Single-route changes, the writer reclaiming as the control thread would.
   uint64_t since_reclaim = 0;
-  auto remove = [&](size_t i) {
-    if (++since_reclaim % 64 == 0) qsbr.Reclaim();
-    return table->Remove(routes[i].prefix) == lpm::LpmError::kOk;
+  auto remover = [&](Table* t) {
+    return [&since_reclaim, &qsbr, t](const Prefix& p) {
+      if (++since_reclaim % 64 == 0) qsbr.Reclaim();
+      return t->Remove(p) == lpm::LpmError::kOk;
+    };
   };
-  auto upsert = [&](size_t i, uint32_t nh) {
-    return table->Insert(routes[i].prefix, nh) == lpm::LpmError::kOk;
+  auto upserter = [](Table* t) {
+    return [t](const Prefix& p, uint32_t nh) { return t->Insert(p, nh) == lpm::LpmError::kOk; };
   };
   ChurnResult& churn = out->edgefwd_churn;
   churn.ran = true;
-  r.updates_per_s = churn.updates_per_s_alone =
-      MeasureUpdates(f.churn_routes, f.NextHops(), f.egress_count, cfg.update_seconds,
-                     cfg.seed + 31, remove, upsert, &r.update_failures);
+  ChurnStream stream(routes, f.churn_routes, f.NextHops(), f.egress_count, cfg.seed + 31);
+  r.updates_per_s = churn.updates_per_s_alone = MeasureUpdates(
+      stream, cfg.update_seconds, remover(table.get()), upserter(table.get()), &r.update_failures);
+
+  // The control: a second copy of the table that the reader never reads.
+  // Churning it costs the reader only what the writer's use of the shared
+  // caches and memory costs, not what writes to the lines it reads do.
+  std::unique_ptr<Table> control = Table::Create(MakeConfig(routes.size(), hugepage_memory), &qsbr);
+  if (control == nullptr || control->Apply(changes) != lpm::LpmError::kOk) {
+    std::fprintf(stderr, "edgefwd churn: could not build the control table\n");
+    control.reset();
+  }
+  changes = {};
+  ChurnStream control_stream(routes, f.churn_routes, f.NextHops(), f.egress_count, cfg.seed + 32);
 
   // The same churn while a reader on another core replays a trace in bursts
   // of 64, reporting a quiescent state after each burst like a worker.
@@ -193,23 +208,30 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
   };
   const double phase = cfg.update_seconds / 2;
   const int rounds = cfg.quick ? 1 : 3;
-  std::vector<double> idle, busy;
+  std::vector<double> idle, busy, busy_control;
   uint64_t churn_changes = 0, failures = 0;
   double churn_seconds = 0;
-  std::vector<uint32_t> nhs = f.NextHops();
+  // Each churn phase's changes are generated before the phase, so the
+  // writer does nothing else while the reader is measured.
+  const size_t phase_changes =
+      std::max<size_t>(96, static_cast<size_t>(churn.updates_per_s_alone * phase * 1.5));
+  std::vector<typename ChurnStream<Route>::Op> ops;
+  auto churn_phase = [&](ChurnStream<Route>& s, Table* t, bool counted) {
+    s.Next(phase_changes, &ops);
+    return reader_rate([&] {
+      UpdateRun run = ApplyUpdates(ops, phase, remover(t), upserter(t));
+      failures += run.failed;
+      if (!counted) return;
+      churn_seconds += run.cpu_seconds;
+      churn_changes += run.done;
+    });
+  };
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // reader warms up
   for (int round = 0; round < rounds; ++round) {
     idle.push_back(
         reader_rate([&] { std::this_thread::sleep_for(std::chrono::duration<double>(phase)); }));
-    busy.push_back(reader_rate([&] {
-      uint64_t done = 0, failed = 0;
-      double cpu0 = CpuSeconds();
-      MeasureUpdates(f.churn_routes, nhs, f.egress_count, phase, cfg.seed + 40 + round, remove,
-                     upsert, &failed, &done);
-      churn_seconds += CpuSeconds() - cpu0;
-      churn_changes += done;
-      failures += failed;
-    }));
+    busy.push_back(churn_phase(stream, table.get(), true));
+    if (control) busy_control.push_back(churn_phase(control_stream, control.get(), false));
   }
   stop.store(true);
   reader.join();
@@ -220,8 +242,13 @@ void Run(const Family& f, const BenchConfig& cfg, bool hugepage_memory, size_t r
   std::sort(busy.begin(), busy.end());
   churn.reader_idle_mlps = idle[idle.size() / 2];
   churn.reader_churn_mlps = busy[busy.size() / 2];
+  if (!busy_control.empty()) {
+    std::sort(busy_control.begin(), busy_control.end());
+    churn.reader_control_mlps = busy_control[busy_control.size() / 2];
+  }
   churn.updates_per_s_with_reader = static_cast<double>(churn_changes) / churn_seconds;
   churn.failures = r.update_failures + failures;
+  control.reset();
   table.reset();
   qsbr.Synchronize();
   out->structures.insert(out->structures.begin(), r);

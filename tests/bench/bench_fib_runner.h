@@ -7,8 +7,8 @@
 //   kName ("rte_fib"), kScreenTrace (index into the family's traces),
 //   kUpdateSeed (offset from the run's seed), kSizes[], kFns[] (LookupFn);
 //   static Handle* Create(const Family&, Size, uint64_t tbl8, uint64_t no_route);
-//   static int Add(Handle*, const Route&, uint32_t nh);
-//   static int Delete(Handle*, const Route&);
+//   static int Add(Handle*, const Prefix&, uint32_t nh);
+//   static int Delete(Handle*, const Prefix&);
 //   static void Free(Handle*);
 //   static int Select(Handle*, LookupType);
 //   static void LookupBulk(Handle*, const Addr*, uint64_t* nh, int n);
@@ -101,7 +101,7 @@ std::unique_ptr<FibInstance<Ops>> BuildFib(const typename Ops::Family& f, typena
     uint64_t failures = 0;
     int first_error = 0;
     for (const auto& r : *f.routes) {
-      int rc = Ops::Add(out->fib, r, r.next_hop);
+      int rc = Ops::Add(out->fib, r.prefix, r.next_hop);
       if (rc != 0 && failures++ == 0) first_error = rc;
     }
     out->build_s = CpuSeconds() - t0;
@@ -200,10 +200,11 @@ void RunFib(const typename Ops::Family& f, const BenchConfig& cfg, FamilyResult*
     MeasureMatrix(f, cfg, FibLookup<Ops>(fib->fib), &r, sink);
     const auto& routes = *f.routes;
     auto* p = fib->fib;
+    ChurnStream stream(routes, f.churn_routes, f.NextHops(), f.egress_count,
+                       cfg.seed + Ops::kUpdateSeed);
     r.updates_per_s = MeasureUpdates(
-        f.churn_routes, f.NextHops(), f.egress_count, cfg.update_seconds,
-        cfg.seed + Ops::kUpdateSeed, [&](size_t i) { return Ops::Delete(p, routes[i]) == 0; },
-        [&](size_t i, uint32_t nh_id) { return Ops::Add(p, routes[i], nh_id) == 0; },
+        stream, cfg.update_seconds, [&](const auto& prefix) { return Ops::Delete(p, prefix) == 0; },
+        [&](const auto& prefix, uint32_t nh_id) { return Ops::Add(p, prefix, nh_id) == 0; },
         &r.update_failures);
     out->structures.push_back(r);
   }

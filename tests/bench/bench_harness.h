@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "lpm/table_types.h"
@@ -20,7 +21,7 @@
 namespace edgefwd::bench {
 
 struct BenchConfig {
-  int passes = 5;              // lookup rate = median of this many passes
+  int passes = 5;             // lookup rate = median of this many passes
   double pass_seconds = 0.2;  // each pass runs about this long (CPU time)
   double update_seconds = 0.6;
   size_t sample = 200'000;  // spot-check addresses per family
@@ -111,36 +112,106 @@ double MeasureMlps(const std::vector<Addr>& trace, size_t batch, const BenchConf
   return rates[rates.size() / 2];
 }
 
-// Single-route changes per CPU second on the full table, for about `seconds` of wall time:
-// a random existing route is deleted, then re-added, then a random route's
-// next hop is changed; each is one change. `remove(i)` / `upsert(i, nh)`
-// return false on failure (counted in *failures).
+// One single-route change of the churn stream: the route's prefix copied in,
+// so applying the stream reads it sequentially (as a control thread reads
+// the changes from its messages) instead of from a random slot of the route
+// array.
+template <class Prefix>
+struct UpdateOp {
+  Prefix prefix;
+  uint32_t next_hop;  // upserts
+  bool remove;
+};
+
+// The churn pattern, endlessly: a random existing route is deleted, then
+// re-added, then a random route's next hop is changed; each is one change.
 // Routes are drawn from `candidates` (indexes of the non-default routes:
 // rte_lpm and rte_lpm6 cannot hold a /0 at all).
-template <typename RemoveFn, typename UpsertFn>
-double MeasureUpdates(const std::vector<uint32_t>& candidates, std::vector<uint32_t> next_hops,
-                      uint32_t egress_count, double seconds, uint64_t seed, RemoveFn&& remove,
-                      UpsertFn&& upsert, uint64_t* failures, uint64_t* changes_done = nullptr) {
-  std::mt19937_64 rng(seed);
-  const size_t n = candidates.size();
-  uint64_t ops = 0, failed = 0;
-  auto t0 = Clock::now();
+template <class Route>
+class ChurnStream {
+ public:
+  using Prefix = decltype(Route::prefix);
+  using Op = UpdateOp<Prefix>;
+  ChurnStream(const std::vector<Route>& routes, const std::vector<uint32_t>& candidates,
+              std::vector<uint32_t> next_hops, uint32_t egress_count, uint64_t seed)
+      : routes_(routes),
+        candidates_(candidates),
+        next_hops_(std::move(next_hops)),
+        egress_count_(egress_count),
+        rng_(seed) {}
+
+  // The next `count` changes (rounded up to whole triples), replacing *ops.
+  void Next(size_t count, std::vector<Op>* ops) {
+    ops->clear();
+    ops->reserve(count + 2);
+    const size_t n = candidates_.size();
+    while (ops->size() < count) {
+      size_t r = candidates_[rng_() % n];
+      ops->push_back({routes_[r].prefix, 0, true});
+      ops->push_back({routes_[r].prefix, next_hops_[r], false});
+      size_t c = candidates_[rng_() % n];
+      next_hops_[c] = (next_hops_[c] + 1) % egress_count_;
+      ops->push_back({routes_[c].prefix, next_hops_[c], false});
+    }
+  }
+
+ private:
+  const std::vector<Route>& routes_;
+  const std::vector<uint32_t>& candidates_;
+  std::vector<uint32_t> next_hops_;
+  uint32_t egress_count_;
+  std::mt19937_64 rng_;
+};
+
+struct UpdateRun {
+  uint64_t done = 0, failed = 0;
+  double cpu_seconds = 0, wall_seconds = 0;
+};
+
+// Applies `ops` in order until they run out or `seconds` of wall time have
+// passed; `remove(prefix)` / `upsert(prefix, nh)` return false on failure.
+template <class Op, typename RemoveFn, typename UpsertFn>
+UpdateRun ApplyUpdates(const std::vector<Op>& ops, double seconds, RemoveFn&& remove,
+                       UpsertFn&& upsert) {
+  UpdateRun run;
+  const auto t0 = Clock::now();
   const double cpu0 = CpuSeconds();
-  for (;;) {
-    for (int i = 0; i < 32; ++i) {
-      size_t r = candidates[rng() % n];
-      failed += !remove(r);
-      failed += !upsert(r, next_hops[r]);
-      size_t c = candidates[rng() % n];
-      next_hops[c] = (next_hops[c] + 1) % egress_count;
-      failed += !upsert(c, next_hops[c]);
-      ops += 3;
+  size_t i = 0;
+  while (i < ops.size()) {
+    const size_t end = std::min(ops.size(), i + 96);
+    for (; i < end; ++i) {
+      const Op& op = ops[i];
+      run.failed += op.remove ? !remove(op.prefix) : !upsert(op.prefix, op.next_hop);
     }
     if (SecondsSince(t0) >= seconds) break;
   }
-  *failures = failed;
-  if (changes_done != nullptr) *changes_done = ops;
-  return static_cast<double>(ops) / (CpuSeconds() - cpu0);
+  run.done = i;
+  run.cpu_seconds = CpuSeconds() - cpu0;
+  run.wall_seconds = SecondsSince(t0);
+  return run;
+}
+
+// Applying time per chunk of the stream is what counts: each chunk is
+// generated (untimed) before it is applied.
+inline constexpr size_t kUpdateChunk = size_t{3} << 14;
+
+// Single-route changes per CPU second of applying them, on the full table,
+// for about `seconds` of applying time.
+template <class Route, typename RemoveFn, typename UpsertFn>
+double MeasureUpdates(ChurnStream<Route>& stream, double seconds, RemoveFn&& remove,
+                      UpsertFn&& upsert, uint64_t* failures) {
+  std::vector<typename ChurnStream<Route>::Op> ops;
+  UpdateRun total;
+  while (total.wall_seconds < seconds) {
+    stream.Next(kUpdateChunk, &ops);
+    UpdateRun r = ApplyUpdates(ops, seconds - total.wall_seconds, remove, upsert);
+    total.done += r.done;
+    total.failed += r.failed;
+    total.cpu_seconds += r.cpu_seconds;
+    total.wall_seconds += r.wall_seconds;
+  }
+  *failures = total.failed;
+  return static_cast<double>(total.done) / total.cpu_seconds;
 }
 
 // What one structure measured. Rates are keyed by (trace, batch).
@@ -175,6 +246,7 @@ struct ChurnResult {
   double updates_per_s_with_reader = 0;
   double reader_idle_mlps = 0;
   double reader_churn_mlps = 0;
+  double reader_control_mlps = 0;  // while the writer churns a table the reader does not read
   uint64_t failures = 0;
 };
 

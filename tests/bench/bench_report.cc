@@ -64,6 +64,12 @@ std::string JsonString(const std::string& s) {
 double ReaderPct(const ChurnResult& c) {
   return c.ran && c.reader_idle_mlps > 0 ? 100.0 * c.reader_churn_mlps / c.reader_idle_mlps : -1;
 }
+// The reader's rate while the writer churns a copy it does not read.
+double ControlPct(const ChurnResult& c) {
+  return c.ran && c.reader_idle_mlps > 0 && c.reader_control_mlps > 0
+             ? 100.0 * c.reader_control_mlps / c.reader_idle_mlps
+             : -1;
+}
 
 }  // namespace
 
@@ -116,6 +122,12 @@ void PrintFamily(const FamilyResult& fam, const RunInfo& info) {
         info.cfg.reader_core, c.reader_idle_mlps, c.reader_churn_mlps, ReaderPct(c),
         c.failures > 0 ? absl::StrFormat(", %lu failed calls", (unsigned long)c.failures).c_str()
                        : "");
+    if (ControlPct(c) >= 0) {
+      std::printf(
+          "  control: reader %.1f Mlps (%.1f%%) while the writer churns a copy it does not read "
+          "(the share lost to the writer's use of caches and memory, not to its stores)\n",
+          c.reader_control_mlps, ControlPct(c));
+    }
   }
   if (!fam.screening.empty()) {
     std::printf("DPDK variants screened on %s, batch 64 (best scalar and best vector run above):\n",
@@ -156,6 +168,7 @@ std::string JsonSummary(const std::vector<FamilyResult>& families, const RunInfo
     out += ", \"updates_per_s\": " + Json(c.ran ? c.updates_per_s_alone : -1, 0);
     out += ", \"updates_per_s_with_reader\": " + Json(c.ran ? c.updates_per_s_with_reader : -1, 0);
     out += ", \"reader_rate_under_churn_pct\": " + Json(ReaderPct(c), 1);
+    out += ", \"reader_rate_under_control_churn_pct\": " + Json(ControlPct(c), 1);
     uint64_t fam_bad = 0;
     for (const auto& s : fam.structures) fam_bad += s.disagreements;
     out += ", \"disagreements\": " + std::to_string(fam_bad);
