@@ -488,6 +488,7 @@ class Poptrie {
   // as it was on error.
   LpmError Change(Key addr, unsigned len, bool remove, uint32_t nh) {
     addr = Mask(addr, len);
+    PrefetchPath(addr, len);
     uint32_t old_nh = 0;
     bool existed;
     if (remove) {
@@ -518,6 +519,36 @@ class Poptrie {
     }
     CommitOp();
     return LpmError::kOk;
+  }
+
+  // A change to a random route finds its trie path cold, as it finds its
+  // route-store block: start the path's misses (direct entry, chunk, the
+  // nodes down to the change's depth, their leaf runs and defaults) here,
+  // before the store is searched, so the two overlap instead of queueing.
+  // Each step needs the node above it, so this is a walk, not one batch of
+  // prefetches; nothing waits for it.
+  void PrefetchPath(Key addr, unsigned len) const {
+    const Root* r = pool_.root;
+    const uint32_t e = r->direct[DirectIndex(addr)];
+    if (!(e & (kNodeFlag | kRecordFlag))) return;
+    const uint32_t idx = e & kIndexMask;
+    if (e & kRecordFlag) {
+      __builtin_prefetch(&r->leaves[idx]);
+      return;
+    }
+    uint32_t cur = idx;
+    for (int d = S;; d += 6) {
+      const Node& n = r->nodes[cur];
+      __builtin_prefetch(&pool_.node_default[cur]);
+      __builtin_prefetch(&r->leaves[n.base_leaf]);
+      const unsigned slot = Bits6(addr, d);
+      if (len <= static_cast<unsigned>(d) + 6 || !(n.vector >> slot & 1)) {
+        __builtin_prefetch(&pool_.node_default[n.base_child]);
+        return;
+      }
+      cur = n.base_child + static_cast<uint32_t>(std::popcount(LowBits(n.vector, slot)));
+      __builtin_prefetch(&r->nodes[cur]);
+    }
   }
 
   // Rebuilds the whole structure from the store into fresh pools and
