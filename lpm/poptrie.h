@@ -22,10 +22,13 @@
 // change, just those leaf words: in nodes and IPv4 leaf records); a node
 // whose layout changes is written into a fresh copy of its parent's child
 // run, published by the parent's base word; a chunk root that changes
-// layout is replaced and its direct entry stored. Each is a store that a
-// lookup reads at most once per visit, so a reader walks either the old or
-// the new path and sees the old or the new answer for every address. Replaced runs wait in a limbo
-// list until the QSBR domain says every reader has passed a quiescent state.
+// layout is replaced and its direct entry stored. Layouts change as rarely
+// as correctness allows: runs that became equal stay apart, and a child left
+// without routes below it stays, hollow, until a compaction (FitRuns,
+// ApplyToTrie). Each publication is a store that a lookup reads at most once
+// per visit, so a reader walks either the old or the new path and sees the
+// old or the new answer for every address. Replaced runs wait in a limbo list
+// until the QSBR domain says every reader has passed a quiescent state.
 //
 // Tried and measured slower (in the history: commit 8153e0d): for IPv6, a
 // flat 2^12-word block per busy /20 chunk in place of its top two node
@@ -491,12 +494,11 @@ class Poptrie {
     PrefetchPath(addr, len);
     uint32_t old_nh = 0;
     bool existed;
+    route_set_changed_ = true;
     if (remove) {
       if (!store_.Erase(addr, len, &old_nh)) return LpmError::kNotFound;
       existed = true;
-      auto after = store_.LowerBound(Traits::Pack(addr, len, 0));
-      removed_after_ = store_.AtEnd(after) ? std::nullopt : std::optional(store_.At(after));
-      removed_before_ = store_.Before(after);
+      NoteNeighbours(store_.LowerBound(Traits::Pack(addr, len, 0)));
     } else {
       // Near a limit, only a replacement may proceed. (The route store grows
       // by a block at a time outside the pools' own check, hence the slack.)
@@ -506,6 +508,13 @@ class Poptrie {
       }
       existed = store_.Upsert(addr, len, nh, &old_nh);
       if (existed && old_nh == nh) return LpmError::kOk;
+      route_set_changed_ = !existed;
+      if (!existed) {  // the entries around the new one (for the hollow-node count)
+        auto at = store_.LowerBound(Traits::Pack(addr, len, 0));
+        auto after = at;
+        store_.Next(&after);
+        NoteNeighbours(after, store_.Before(at));
+      }
     }
     if (!ApplyToTrie(addr, len, !remove, nh)) {
       AbortOp();
@@ -572,6 +581,7 @@ class Poptrie {
     op_allocs_.clear();
     pending_.clear();
     ++generation_;
+    hollow_nodes_ = 0;
     root_.store(pool_.root, std::memory_order_release);
     pending_.push_back(Limbo{0, 0, kRootMem, 0, 0, old.root});
     CommitOp();
@@ -628,6 +638,11 @@ class Poptrie {
     leaves +=
         pool_.record_free[0].size() * kSmallRecord + pool_.record_free[1].size() * kLargeRecord;
     return nodes * sizeof(Node) + leaves * sizeof(uint32_t);
+  }
+  // Nodes kept without routes below them (see ApplyToTrie) and their leaves,
+  // roughly: waste only a rebuild returns, as free runs are.
+  size_t hollow_bytes() const {
+    return hollow_nodes_ * (sizeof(Node) + 4 * sizeof(uint32_t));
   }
   size_t pool_bytes() const {
     return size_t{pool_.root->node_cap} * sizeof(Node) +
@@ -866,6 +881,31 @@ class Poptrie {
     }
     return leafvec;
   }
+  // The runs of an existing layout for new slot values: *runs gets each
+  // run's value and the count is returned, or nothing when a slot that
+  // starts no run in `leafvec` now differs from the slot before it. Runs
+  // that became equal stay apart (two runs of one value answer as one), so a
+  // removal or next-hop change that merges runs, and the insert that splits
+  // them again, keep the layout and store leaf values in place instead of
+  // copying the node and its siblings. Rebuilds (compaction, layout
+  // changes) merge them again.
+  static std::optional<size_t> FitRuns(uint64_t leafvec, uint64_t vec, const uint32_t* val,
+                                       uint32_t* runs) {
+    size_t n = 0;
+    bool first = true;
+    uint32_t prev = 0;
+    for (unsigned s = 0; s < 64; ++s) {
+      if (vec >> s & 1) continue;
+      if (leafvec >> s & 1) {
+        runs[n++] = val[s];
+      } else if (first || val[s] != prev) {
+        return std::nullopt;
+      }
+      prev = val[s];
+      first = false;
+    }
+    return n;
+  }
   // Writes node `dest` from its slot values and child set; `child` builds
   // child number `slot` into a given index.
   template <class ChildFn>
@@ -1007,8 +1047,9 @@ class Poptrie {
     FillSlots(routes.data(), routes.size(), S, def, &sl);
     if (sl.vec != 0) return false;
     uint32_t runs[64];
-    size_t n;
-    if (LeafRuns(0, sl.val, runs, &n) != RecordLeafvec(rec)) return false;
+    const auto fit = FitRuns(RecordLeafvec(rec), 0, sl.val, runs);
+    if (!fit) return false;
+    const size_t n = *fit;
     uint32_t* live = &pool_.root->leaves[rec + kRecordHeader];
     for (size_t i = 0; i < n; ++i) {
       if (live[i] != runs[i]) __atomic_store_n(&live[i], runs[i], __ATOMIC_RELAXED);
@@ -1107,7 +1148,13 @@ class Poptrie {
 
     uint32_t leafvals[64];
     size_t nleaf;
-    Node nn{vec, LeafRuns(vec, val, leafvals, &nleaf), on.base_child, on.base_leaf};
+    Node nn{vec, 0, on.base_child, on.base_leaf};
+    if (auto fit = vec == on.vector ? FitRuns(on.leafvec, vec, val, leafvals) : std::nullopt) {
+      nn.leafvec = on.leafvec;
+      nleaf = *fit;
+    } else {
+      nn.leafvec = LeafRuns(vec, val, leafvals, &nleaf);
+    }
     // Same slot layout and children: only leaf values change, and they are
     // stored in place, which publishes the change (a lookup reads one leaf,
     // so each address sees its old or its new value; runs are shared only
@@ -1160,18 +1207,30 @@ class Poptrie {
     return nn;
   }
 
-  // Whether the range (base, d), which holds the route being changed, holds
-  // a route longer than d after the change. An insert or next-hop change:
-  // that route itself. A removal: the entries just before and after the
-  // removed one in the store's order decide it (inside the range, any entry
-  // not at its base address is longer than d, and entries at the base come
-  // first), so no search per question.
-  bool RangeKeepsLonger(Key base, unsigned d, bool inserted) const {
-    if (inserted) return true;
+  // Records the store entries around the route a change adds or removes
+  // (`after`: the position after it).
+  void NoteNeighbours(typename Store::Pos after, std::optional<typename Traits::Packed> before) {
+    neighbour_after_ = store_.AtEnd(after) ? std::nullopt : std::optional(store_.At(after));
+    neighbour_before_ = before;
+  }
+  void NoteNeighbours(typename Store::Pos after) {
+    NoteNeighbours(after, store_.Before(after));
+  }
+  // Whether the range (base, d), which holds the route a change adds or
+  // removes, holds another route longer than d. The entries just before and
+  // after that route in the store's order decide it (inside the range, any
+  // entry not at its base address is longer than d, and entries at the base
+  // come first), so no search per question.
+  bool RangeHoldsOthers(Key base, unsigned d) const {
     auto longer_inside = [&](const std::optional<typename Traits::Packed>& e) {
       return e && Traits::LenOf(*e) > d && InRange(Traits::AddrOf(*e), base, d);
     };
-    return longer_inside(removed_before_) || longer_inside(removed_after_);
+    return longer_inside(neighbour_before_) || longer_inside(neighbour_after_);
+  }
+  // Whether the range (base, d) holds a route longer than d after the
+  // change: an insert or next-hop change, that route itself.
+  bool RangeKeepsLonger(Key base, unsigned d, bool inserted) const {
+    return inserted || RangeHoldsOthers(base, d);
   }
 
   static Key ChunkBase(size_t c) {
@@ -1255,9 +1314,19 @@ class Poptrie {
     for (;;) {
       const Node n = pool_.root->nodes[cur];
       unsigned sp = Bits6(pa, static_cast<int>(d));
-      if (L <= d + 6 || !(n.vector >> sp & 1) ||
-          !RangeKeepsLonger(ChildBase(base, d, sp), d + 6, inserted)) {
-        break;
+      if (L <= d + 6 || !(n.vector >> sp & 1)) break;
+      // A child left without routes longer than its depth stays, hollow
+      // (its leaves answer as a leaf in its parent would): taking it out
+      // would change the parent's layout and copy the parent's whole child
+      // run, and the insert that refills it would copy it back; under churn
+      // those copies were most of the lines a change wrote. Maintain counts
+      // hollow nodes as waste and compacts them away with the free runs.
+      if (route_set_changed_ && !RangeHoldsOthers(ChildBase(base, d, sp), d + 6)) {
+        if (!inserted) {
+          ++hollow_nodes_;
+        } else if (hollow_nodes_ > 0) {
+          --hollow_nodes_;
+        }
       }
       parent = cur;
       cur = n.base_child + static_cast<uint32_t>(std::popcount(LowBits(n.vector, sp)));
@@ -1373,8 +1442,13 @@ class Poptrie {
   unsigned ops_since_reclaim_ = 0;
   bool building_fresh_ = false;        // RebuildAll: pools not yet published
   std::vector<Route> scratch_routes_;  // RoutesBelow's buffer
-  // During a removal: the store's entries around the removed route.
-  std::optional<typename Traits::Packed> removed_before_, removed_after_;
+  // The store entries just before and after the route a change added or
+  // removed (see RangeKeepsLonger).
+  std::optional<typename Traits::Packed> neighbour_before_, neighbour_after_;
+  // Nodes left hollow by removals and not refilled since the last rebuild
+  // (an overestimate: a subtree rebuilt around one drops it uncounted).
+  size_t hollow_nodes_ = 0;
+  bool route_set_changed_ = false;  // this change adds or removes a route (not a next-hop change)
 };
 
 }  // namespace edgefwd::lpm::internal

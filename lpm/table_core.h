@@ -151,12 +151,13 @@ class TableCore {
 
   // Writer-side housekeeping, for the control loop when it is idle: frees
   // what every reader has moved past, and compacts when churn has left more
-  // than half of the pools on free lists (the pools only grow otherwise, so
+  // than half of the pools on free lists or in hollow nodes (nodes removals
+  // left without routes below them; the pools only grow otherwise, so
   // memory would stay at its high-water mark after a burst of changes).
   void Maintain() {
     trie_.Reclaim();
-    size_t free = trie_.free_pool_bytes();
-    if (free < kMinCompactionBytes || free * 2 < trie_.pool_bytes()) return;
+    size_t waste = trie_.free_pool_bytes() + trie_.hollow_bytes();
+    if (waste < kMinCompactionBytes || waste * 2 < trie_.pool_bytes()) return;
     Compact();
   }
 

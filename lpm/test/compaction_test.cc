@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lpm/ipv4_table.h"
+#include "lpm/ipv6_table.h"
 #include "lpm/qsbr.h"
 
 namespace edgefwd::lpm {
@@ -63,6 +64,50 @@ TEST(Compaction, MemoryReturnsAfterMassRemoval) {
   for (size_t i = 0; i < churn.size(); i += 97) {
     if (table->Find(churn[i])) continue;
     EXPECT_EQ(table->Lookup(churn[i].addr | 0x11), 1u);  // back to the default route
+  }
+}
+
+// An IPv6 /64 under its own /48 hangs a chain of nodes below the /32. A
+// removal keeps that chain, hollow (taking it out would copy the parent's
+// child run), so the pools gain no free runs; Maintain must count the hollow
+// nodes as waste and compact them away all the same.
+TEST(Compaction, HollowNodesLeftByRemovalsAreCompacted) {
+  QsbrDomain qsbr(1);
+  auto table = Ipv6Table::Create(TableConfig{}, &qsbr);
+  ASSERT_NE(table, nullptr);
+  ASSERT_EQ(table->Insert({{}, 0}, 1), LpmError::kOk);
+  Ipv6Prefix covering{{0x20, 0x01, 0x0d, 0xb8}, 32};
+  ASSERT_EQ(table->Insert(covering, 2), LpmError::kOk);
+  table->Maintain();
+  const size_t baseline = table->memory_bytes();
+
+  std::vector<Ipv6Prefix> deep;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 30000; ++i) {
+    Ipv6Prefix p = covering;
+    p.len = 64;
+    for (int b = 4; b < 8; ++b) p.addr[b] = static_cast<uint8_t>(rng());
+    if (table->Find(p)) continue;
+    ASSERT_EQ(table->Insert(p, 3), LpmError::kOk);
+    deep.push_back(p);
+  }
+  const size_t peak = table->memory_bytes();
+  ASSERT_GT(peak, baseline + (1u << 20)) << "the inserts did not grow the pools";
+  for (const Ipv6Prefix& p : deep) {
+    ASSERT_EQ(table->Remove(p), LpmError::kOk);
+    Ipv6Address host = p.addr;
+    host[15] = 1;
+    ASSERT_EQ(table->Lookup(host), 2u) << "the covering /32 answers once its /64 is gone";
+  }
+
+  table->Maintain();
+  EXPECT_LE(table->memory_bytes(), baseline + (512u << 10))
+      << "baseline " << baseline << ", peak " << peak;
+  EXPECT_EQ(table->route_count(), 2u);
+  for (size_t i = 0; i < deep.size(); i += 101) {
+    Ipv6Address host = deep[i].addr;
+    host[9] = 0x42;
+    EXPECT_EQ(table->Lookup(host), 2u);
   }
 }
 
