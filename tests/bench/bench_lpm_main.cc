@@ -12,8 +12,10 @@
 //     headline row: IPv4 uniform-routed batch 64, IPv6 uniform-prefix batch 64),
 //     edgefwd_mlps, best_dpdk_mlps, best_dpdk, memory_mib (memory_bytes()),
 //     measured_memory_mib (allocator growth), build_s, updates_per_s (alone),
-//     updates_per_s_with_reader, reader_rate_under_churn_pct, disagreements,
-//     rows (every trace x batch with its ratio)
+//     updates_per_s_with_reader, reader_rate_under_churn_pct,
+//     reader_rate_under_control_churn_pct (the writer churning a copy the
+//     reader does not read), disagreements, rows (every trace x batch with
+//     its ratio)
 //   build_s: IPv4 + IPv6 edgefwd full-table builds; updates_per_s and
 //   reader_rate_under_churn_pct: the lower family's figure with a concurrent
 //   reader; disagreements: spot-check mismatches against the reference, all
