@@ -92,6 +92,50 @@ TYPED_TEST(TableEdge, RemovingMoreSpecificRestoresCovering) {
   EXPECT_EQ(this->L(a), kNoRoute);
 }
 
+// Churn keeps node layouts: a child emptied by a removal stays (hollow) and
+// runs that became equal stay apart. Answers must not notice, through
+// refills, merges, splits and a compaction.
+TYPED_TEST(TableEdge, KeptLayoutsAnswerLikeFreshOnes) {
+  auto& t = *this->table;
+  auto P = [this](uint64_t top32, unsigned len) { return this->P(this->K(top32), len); };
+  auto L = [this](uint64_t top32) { return this->L(this->K(top32)); };
+  ASSERT_EQ(t.Insert(P(0, 0), 1), LpmError::kOk);
+  ASSERT_EQ(t.Insert(P(0x0A000000, 8), 2), LpmError::kOk);
+  // A deep route, removed: its chain of nodes stays, hollow.
+  ASSERT_EQ(t.Insert(P(0x0A0B0C04, 30), 3), LpmError::kOk);
+  EXPECT_EQ(L(0x0A0B0C05), 3u);
+  ASSERT_EQ(t.Remove(P(0x0A0B0C04, 30)), LpmError::kOk);
+  EXPECT_EQ(L(0x0A0B0C05), 2u);
+  // Refilled by a different route beside the old one.
+  ASSERT_EQ(t.Insert(P(0x0A0B0C08, 29), 4), LpmError::kOk);
+  EXPECT_EQ(L(0x0A0B0C09), 4u);
+  EXPECT_EQ(L(0x0A0B0C05), 2u);
+  EXPECT_EQ(L(0x0A0B0C10), 2u);
+  // Two neighbours whose runs merge (same next hop), then split again.
+  ASSERT_EQ(t.Insert(P(0x0A0B0C40, 26), 5), LpmError::kOk);
+  ASSERT_EQ(t.Insert(P(0x0A0B0C80, 26), 6), LpmError::kOk);
+  ASSERT_EQ(t.Insert(P(0x0A0B0C80, 26), 5), LpmError::kOk);
+  EXPECT_EQ(L(0x0A0B0C41), 5u);
+  EXPECT_EQ(L(0x0A0B0C81), 5u);
+  EXPECT_EQ(L(0x0A0B0CC1), 2u);
+  ASSERT_EQ(t.Insert(P(0x0A0B0C80, 26), 7), LpmError::kOk);
+  EXPECT_EQ(L(0x0A0B0C41), 5u);
+  EXPECT_EQ(L(0x0A0B0C81), 7u);
+  EXPECT_EQ(L(0x0A0B0CC1), 2u);
+  ASSERT_EQ(t.Remove(P(0x0A0B0C40, 26)), LpmError::kOk);  // merges with the /8's run
+  EXPECT_EQ(L(0x0A0B0C41), 2u);
+  EXPECT_EQ(L(0x0A0B0C09), 4u);
+  // Everything below the /8 gone: the /8 answers; without it, the default.
+  ASSERT_EQ(t.Remove(P(0x0A0B0C08, 29)), LpmError::kOk);
+  ASSERT_EQ(t.Remove(P(0x0A0B0C80, 26)), LpmError::kOk);
+  for (uint64_t a : {0x0A0B0C05u, 0x0A0B0C09u, 0x0A0B0C41u, 0x0A0B0C81u}) EXPECT_EQ(L(a), 2u);
+  t.Maintain();
+  for (uint64_t a : {0x0A0B0C05u, 0x0A0B0C09u, 0x0A0B0C41u, 0x0A0B0C81u}) EXPECT_EQ(L(a), 2u);
+  ASSERT_EQ(t.Remove(P(0x0A000000, 8)), LpmError::kOk);
+  EXPECT_EQ(L(0x0A0B0C05), 1u);
+  EXPECT_EQ(t.route_count(), 1u);
+}
+
 TYPED_TEST(TableEdge, DuplicateInsertReplaces) {
   auto p = this->P(this->K(0xC0A80000), 16);
   ASSERT_EQ(this->table->Insert(p, 1), LpmError::kOk);
