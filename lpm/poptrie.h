@@ -498,7 +498,8 @@ class Poptrie {
     if (remove) {
       if (!store_.Erase(addr, len, &old_nh)) return LpmError::kNotFound;
       existed = true;
-      NoteNeighbours(store_.LowerBound(Traits::Pack(addr, len, 0)));
+      const auto after = store_.LowerBound(Traits::Pack(addr, len, 0));
+      NoteNeighbours(after, store_.Before(after));
     } else {
       // Near a limit, only a replacement may proceed. (The route store grows
       // by a block at a time outside the pools' own check, hence the slack.)
@@ -1213,9 +1214,6 @@ class Poptrie {
     neighbour_after_ = store_.AtEnd(after) ? std::nullopt : std::optional(store_.At(after));
     neighbour_before_ = before;
   }
-  void NoteNeighbours(typename Store::Pos after) {
-    NoteNeighbours(after, store_.Before(after));
-  }
   // Whether the range (base, d), which holds the route a change adds or
   // removes, holds another route longer than d. The entries just before and
   // after that route in the store's order decide it (inside the range, any
@@ -1443,7 +1441,7 @@ class Poptrie {
   bool building_fresh_ = false;        // RebuildAll: pools not yet published
   std::vector<Route> scratch_routes_;  // RoutesBelow's buffer
   // The store entries just before and after the route a change added or
-  // removed (see RangeKeepsLonger).
+  // removed (see RangeHoldsOthers).
   std::optional<typename Traits::Packed> neighbour_before_, neighbour_after_;
   // Nodes left hollow by removals and not refilled since the last rebuild
   // (an overestimate: a subtree rebuilt around one drops it uncounted).
